@@ -1,0 +1,157 @@
+/* Raw sockets that send whole IP packets (the reply's source is the address the client asked,
+ * which need not be local), in batches with sendmmsg. */
+#define _GNU_SOURCE
+#include "pal_rawsocket.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36
+#endif
+
+enum
+{
+    SendChunk = 64,
+};
+
+int32_t PosternNative_RawOpen(int32_t ipVersion, uint32_t mark, int32_t sendBufferBytes, int32_t* fd)
+{
+    if (fd == NULL || (ipVersion != 4 && ipVersion != 6))
+    {
+        return EINVAL;
+    }
+    *fd = -1;
+
+    int family = ipVersion == 4 ? AF_INET : AF_INET6;
+    int s = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (s < 0)
+    {
+        return errno;
+    }
+
+    int one = 1;
+    int result = ipVersion == 4 ? setsockopt(s, IPPROTO_IP, IP_HDRINCL, &one, sizeof one)
+                                : setsockopt(s, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof one);
+    if (result == 0 && mark != 0)
+    {
+        result = setsockopt(s, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+    }
+    if (result == 0 && sendBufferBytes > 0)
+    {
+        int size = sendBufferBytes;
+        if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
+        {
+            result = setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        }
+    }
+    if (result != 0)
+    {
+        int32_t error = errno;
+        close(s);
+        return error;
+    }
+
+    *fd = s;
+    return 0;
+}
+
+/* Fills the destination from the packet's own header; returns 0 or EINVAL. */
+static int32_t DestinationOf(const uint8_t* packet, int32_t length, uint32_t scopeId, struct sockaddr_in6* storage,
+                             socklen_t* storageLength)
+{
+    memset(storage, 0, sizeof *storage);
+    if (length >= 20 && (packet[0] >> 4) == 4)
+    {
+        struct sockaddr_in* v4 = (struct sockaddr_in*)storage;
+        v4->sin_family = AF_INET;
+        memcpy(&v4->sin_addr, packet + 16, 4);
+        *storageLength = sizeof *v4;
+        return 0;
+    }
+    if (length >= 40 && (packet[0] >> 4) == 6)
+    {
+        storage->sin6_family = AF_INET6;
+        memcpy(&storage->sin6_addr, packet + 24, 16);
+        storage->sin6_scope_id = scopeId;
+        *storageLength = sizeof *storage;
+        return 0;
+    }
+    return EINVAL;
+}
+
+int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, PosternRawDatagram* datagrams, int32_t count,
+                                   int32_t* sentCount)
+{
+    if (fd < 0 || sentCount == NULL || count < 0 || (count > 0 && (buffer == NULL || datagrams == NULL)))
+    {
+        return EINVAL;
+    }
+    *sentCount = 0;
+
+    struct mmsghdr messages[SendChunk];
+    struct iovec vectors[SendChunk];
+    struct sockaddr_in6 addresses[SendChunk];
+    int32_t indexes[SendChunk];
+
+    int32_t next = 0;
+    while (next < count)
+    {
+        int32_t filled = 0;
+        for (; next < count && filled < SendChunk; next++)
+        {
+            PosternRawDatagram* datagram = &datagrams[next];
+            socklen_t addressLength = 0;
+            if (datagram->Offset < 0 || datagram->Length <= 0 ||
+                DestinationOf(buffer + datagram->Offset, datagram->Length, datagram->ScopeId, &addresses[filled],
+                              &addressLength) != 0)
+            {
+                datagram->Error = EINVAL;
+                continue;
+            }
+
+            vectors[filled].iov_base = (void*)(buffer + datagram->Offset);
+            vectors[filled].iov_len = (size_t)datagram->Length;
+            memset(&messages[filled], 0, sizeof messages[filled]);
+            messages[filled].msg_hdr.msg_name = &addresses[filled];
+            messages[filled].msg_hdr.msg_namelen = addressLength;
+            messages[filled].msg_hdr.msg_iov = &vectors[filled];
+            messages[filled].msg_hdr.msg_iovlen = 1;
+            indexes[filled] = next;
+            filled++;
+        }
+
+        int32_t done = 0;
+        while (done < filled)
+        {
+            int sent = sendmmsg(fd, messages + done, (unsigned int)(filled - done), 0);
+            if (sent < 0)
+            {
+                if (errno == EINTR)
+                {
+                    continue;
+                }
+                /* sendmmsg reports the first failure only when nothing went: that datagram
+                 * carries the errno and the rest are tried again. */
+                datagrams[indexes[done]].Error = errno;
+                done++;
+                continue;
+            }
+            for (int i = 0; i < sent; i++)
+            {
+                datagrams[indexes[done + i]].Error = 0;
+            }
+            *sentCount += sent;
+            done += sent;
+        }
+    }
+    return 0;
+}
+
+int32_t PosternNative_Close(int32_t fd)
+{
+    return close(fd) == 0 ? 0 : errno;
+}

@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace Postern.Interop;
+
+public static unsafe partial class Interop
+{
+    // Verdicts keep their C names (linux/netfilter.h).
+    public const byte NF_DROP = 0;
+    public const byte NF_ACCEPT = 1;
+
+    [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqOpen")]
+    public static partial int NfqOpen(ushort queueNumber, uint queueMaxLength, uint copyRange, int receiveBufferBytes, out nint handle);
+
+    [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqReceive")]
+    public static partial int NfqReceive(nint handle, byte* buffer, int bufferLength, int slotSize, NfqPacket* packets, int maxPackets, int timeoutMs, out int packetCount, ref int overruns);
+
+    [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqVerdictBatch")]
+    public static partial int NfqVerdictBatch(nint handle, uint* packetIds, byte* verdicts, int count);
+
+    [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqClose")]
+    public static partial void NfqClose(nint handle);
+}
