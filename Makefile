@@ -14,13 +14,11 @@ DOTNET         ?= dotnet
 CC             ?= cc
 NATIVE_CFLAGS  := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -std=gnu11
 
-# Every Debian package the build, the tests, the demo and the benchmarks use. Other make files
-# add to it (+=) for what they need.
+# Every Debian package the build, the tests, the demo and the benchmarks use.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf
+# Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
--include bench/bench.mk
--include src/postern-reflector/reflector.mk
 
 NATIVE_SOURCES := $(wildcard native/*.c)
 NATIVE_HEADERS := $(wildcard native/*.h)
@@ -82,6 +80,10 @@ test-unit: build
 
 demo: deps build
 	bash tests/demo.sh
+
+# Measures and prints; never asserts. Every bench/*.bench.sh runs in turn (see bench/run.sh).
+bench: deps build
+	bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
