@@ -1,0 +1,13 @@
+using Xunit;
+
+namespace Postern.Testing;
+
+/// <summary>A fact that needs root and real kernel features: skipped, with the reason shown, only
+/// outside CI and without root.</summary>
+public sealed class RootFactAttribute : FactAttribute
+{
+    public RootFactAttribute()
+    {
+        Skip ??= Privileges.WhyNotIntegration();
+    }
+}
