@@ -105,7 +105,9 @@ public class MalformedInputPropertyTests
     [Fact]
     public void UdpPacketTryRead_NeverThrows_AndAcceptedPacketsSliceInsideTheBuffer()
     {
-        Check.One(Config, Prop.ForAll(WireGenerators.AnyPacket.ToArbitrary(), (byte[] packet) =>
+        Gen<byte[]> packets = Gen.OneOf(WireGenerators.AnyPacket, WireGenerators.AnyMessage);
+
+        Check.One(Config, Prop.ForAll(packets.ToArbitrary(), (byte[] packet) =>
         {
             UdpPacketError error = UdpPacket.TryRead(packet, out UdpPacket udp);
             if (error != UdpPacketError.None)
