@@ -34,6 +34,13 @@ public sealed class AddressPrefix
             }
             addressText = addressText.Substring(0, slash);
         }
+        // IPAddress.TryParse also takes the old short IPv4 forms ("1.2.3" is 1.2.0.3); an admin
+        // who wrote that meant something else, so IPv4 must have four parts.
+        bool looksIpv4 = !addressText.Contains(':', StringComparison.Ordinal);
+        if (looksIpv4 && (addressText.Split('.').Length != 4 || !addressText.All(c => char.IsAsciiDigit(c) || c == '.')))
+        {
+            return false;
+        }
         if (!IPAddress.TryParse(addressText, out IPAddress? address) ||
             address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) ||
             (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
