@@ -62,6 +62,10 @@ public static class AaaaRules
                 }
             }
 
+            if (options.NoNotrack)
+            {
+                continue;
+            }
             string[] notrack = options.NotrackAll
                 ? new[] { "-p", "udp", "--sport", port, "-j", "CT", "--notrack" }
                 : new[] { "-m", "mark", "--mark", mark, "-j", "CT", "--notrack" };
