@@ -52,6 +52,20 @@ public sealed class RuleLifecycleTests
     }
 
     [RootFact]
+    public void Stale_rules_of_a_run_with_other_options_are_removed_too()
+    {
+        using var lab = new DnsLab(forwarder: true);
+        BackgroundProcess killed = DnsLab.StartPostern(lab.Middle, "--chain", "forward", "--chain", "output", "--notrack-all", "--qtype", "HTTPS");
+        killed.Signal(9);
+        Assert.True(killed.WaitForExit(TimeSpan.FromSeconds(10)));
+        Assert.Equal(10, DnsLab.CountRules(lab.Middle));
+
+        using BackgroundProcess second = DnsLab.StartPostern(lab.Middle, "--chain", "input", "--no-notrack", "--family", "ipv4");
+        Assert.Contains("removed 10 stale rule(s)", second.Output, StringComparison.Ordinal);
+        Assert.Equal(1, DnsLab.CountRules(lab.Middle));
+    }
+
+    [RootFact]
     public void Cleanup_removes_stale_rules_and_touches_nothing_else()
     {
         using var lab = new DnsLab(forwarder: true);
