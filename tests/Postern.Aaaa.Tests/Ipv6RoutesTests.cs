@@ -49,9 +49,10 @@ public class Ipv6RoutesTests
     [Fact]
     public void DeviceRouteWithoutGateway_Counts()
     {
-        // "ip -6 route add default dev ppp0": up, no RTF_GATEWAY, a real device.
+        // The kernel's line for "ip -6 route add default dev eth0" (same namespace as
+        // ProcIpv6Route): up, no RTF_GATEWAY, a real device, as a point-to-point link has.
         string line = "00000000000000000000000000000000 00 00000000000000000000000000000000 00 " +
-            "00000000000000000000000000000000 00000400 00000001 00000000 00000001     ppp0";
+            "00000000000000000000000000000000 00000400 00000001 00000000 00000001     eth0";
 
         Assert.True(Ipv6Routes.HasDefaultRoute([line]));
     }

@@ -1,6 +1,6 @@
 namespace Postern.Aaaa.Tests;
 
-/// <summary>/proc/net/ipv6_route as the kernel (Debian 12, nf_tables host) wrote it, read with
+/// <summary>/proc/net/ipv6_route as Linux 6.18 wrote it, read with
 /// <c>cat</c> in a scratch network namespace: lo up, a veth pair eth0/eth1 up, and
 /// <c>ip -6 addr add 2001:db8::2/64 dev eth0 nodad</c>; then each state below made with
 /// <c>ip -6 route</c>. Fields: destination, prefix length, source, source prefix length, next hop,
@@ -23,7 +23,8 @@ public static class ProcIpv6Route
         """;
 
     /// <summary>After <c>ip -6 route add unreachable default</c>: a default route, but one that
-    /// rejects (flags 00200200, on lo, metric 1024).</summary>
+    /// rejects (flags 00200200, on lo, metric 1024). <c>blackhole default</c> and
+    /// <c>prohibit default</c> gave the very same line.</summary>
     public const string UnreachableDefault = """
         20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
         fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth1

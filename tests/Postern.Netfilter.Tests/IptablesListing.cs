@@ -5,7 +5,8 @@ namespace Postern.Netfilter.Tests;
 /// <c>iptables -w -t filter -I INPUT 1 -p udp --dport 53 -m string --algo bm --hex-string
 /// "|00001c0001|" -j NFQUEUE --queue-num 53 --queue-bypass -m comment --comment
 /// postern-aaaa:q53</c> and <c>... -j ACCEPT -m comment --comment "an admin said \"keep\"
-/// here"</c>. ip6tables printed the same lines; iptables-legacy printed the same form too.</summary>
+/// here"</c>. ip6tables printed the same lines; iptables-legacy v1.8.9, given the admin's
+/// rule and the q53 queue rule, printed those two lines exactly as here.</summary>
 public static class IptablesListing
 {
     public const string FilterInput = """

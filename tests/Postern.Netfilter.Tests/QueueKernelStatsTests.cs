@@ -3,7 +3,7 @@ namespace Postern.Netfilter.Tests;
 /// <summary>Reading a queue's drop counters from /proc/net/netfilter/nfnetlink_queue.</summary>
 public class QueueKernelStatsTests
 {
-    /// <summary>The file as the kernel wrote it, in a scratch network namespace: two programs
+    /// <summary>The file as Linux 6.18 wrote it, in a scratch network namespace: two programs
     /// (libnetfilter_queue, queue length 3, never reading) bound queues 53 and 7, and ten UDP
     /// datagrams went to an NFQUEUE --queue-num 53 rule: 3 wait, 7 were dropped as the queue was
     /// full. Fields: queue, peer port id, waiting, copy mode, copy range, queue dropped, user
@@ -36,7 +36,7 @@ public class QueueKernelStatsTests
     }
 
     [Fact]
-    public void TryParse_TheBriefsExampleLine_ReadsUserDropped()
+    public void TryParse_UserDropped_IsTheSeventhField()
     {
         Assert.True(QueueKernelStats.TryParse("   53  12345     0 2 65531     0     4       10  1", out QueueKernelStats stats));
 
