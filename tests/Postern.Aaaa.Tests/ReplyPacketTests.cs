@@ -114,6 +114,29 @@ public class ReplyPacketTests
     }
 
     [Fact]
+    public void Ipv4QueryWithIpOptions_IsAnsweredWithAPlainHeader()
+    {
+        // Four option bytes (three NOPs and End of Option List, RFC 791) push the UDP header to
+        // offset 24; the reply must be read from there and sent with a plain 20-byte header.
+        byte[] plain = QueryPackets.Wrap(4, DigQueries.Aaaa);
+        byte[] query = [.. plain[..20], 0x01, 0x01, 0x01, 0x00, .. plain[20..]];
+        query[0] = 0x46;
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(2), (ushort)query.Length);
+        query[10] = 0;
+        query[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(10), ReferenceChecksum.Compute(query.AsSpan(0, 24)));
+        var options = new AaaaOptions();
+        Assert.True(new AaaaPolicy(options).ShouldAnswer(query, false, out UdpPacket udp, out DnsQuery parsed, out _));
+        Assert.Equal(24, udp.UdpOffset);
+        byte[] reply = new byte[ReplyPacket.MaxLength];
+
+        int length = ReplyPacket.Write(query, udp, parsed, options, reply);
+
+        (_, byte[] expected) = Answer(4, DigQueries.Aaaa, options);
+        Assert.Equal(expected, reply[..length]);
+    }
+
+    [Fact]
     public void Reply_ToAQueryWithoutEdns_HasNoOpt()
     {
         (_, byte[] reply) = Answer(4, DigQueries.AaaaNoEdns, new AaaaOptions { IncludeSoa = false });
