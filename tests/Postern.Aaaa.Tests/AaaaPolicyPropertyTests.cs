@@ -85,6 +85,30 @@ public class AaaaPolicyPropertyTests
         }));
     }
 
+    [Fact]
+    public void WrappedMessages_ReachTheAnswerBranchAndThePassBranches()
+    {
+        // The property above only checks replies for packets the policy answers: the generator
+        // must produce those as well as ones passed for DNS reasons, or it proves little.
+        byte[][] samples = WrappedMessages.Sample(1000, 50);
+        var reasons = new HashSet<PassReason>();
+        int answered = 0;
+        foreach (byte[] packet in samples)
+        {
+            if (Policies[0].ShouldAnswer(packet, false, out _, out _, out PassReason reason))
+            {
+                answered++;
+            }
+            else
+            {
+                reasons.Add(reason);
+            }
+        }
+
+        Assert.InRange(answered, 1, samples.Length - 1);
+        Assert.Contains(PassReason.Malformed, reasons);
+    }
+
     private static byte[] Edit(byte[] message, List<(int Offset, byte Value)> edits)
     {
         byte[] copy = (byte[])message.Clone();
