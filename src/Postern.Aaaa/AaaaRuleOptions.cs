@@ -20,4 +20,8 @@ public sealed record AaaaRuleOptions
 
     /// <summary>The broad NOTRACK rule (every packet from the DNS port) instead of the scoped one.</summary>
     public bool NotrackAll { get; init; }
+
+    /// <summary>No NOTRACK rule at all, for hosts whose conntrack the admin manages otherwise.
+    /// Each reply then makes a conntrack entry, and a full table makes sends fail (EPERM).</summary>
+    public bool NoNotrack { get; init; }
 }

@@ -23,6 +23,16 @@ public static class AaaaRules
     public static string PrefilterPattern(ushort queryType) =>
         "|00" + queryType.ToString("x4", CultureInfo.InvariantCulture) + "0001|";
 
+    /// <summary>Every place postern-aaaa puts rules with any options, for stale-rule cleanup.</summary>
+    public static IReadOnlyList<RulePlace> AllPlaces { get; } =
+        new[] { IpFamily.Ipv4, IpFamily.Ipv6 }.SelectMany(family => new[]
+        {
+            new RulePlace(family, "filter", "INPUT"),
+            new RulePlace(family, "filter", "FORWARD"),
+            new RulePlace(family, "filter", "OUTPUT"),
+            new RulePlace(family, "raw", "OUTPUT"),
+        }).ToArray();
+
     public static IReadOnlyList<FirewallRule> Build(AaaaRuleOptions options)
     {
         string tag = Tag(options.FirstQueue);
@@ -62,6 +72,10 @@ public static class AaaaRules
                 }
             }
 
+            if (options.NoNotrack)
+            {
+                continue;
+            }
             string[] notrack = options.NotrackAll
                 ? new[] { "-p", "udp", "--sport", port, "-j", "CT", "--notrack" }
                 : new[] { "-m", "mark", "--mark", mark, "-j", "CT", "--notrack" };

@@ -25,7 +25,7 @@ public sealed class AaaaService : IDisposable
         _options = options;
         _log = log;
         var iptables = new Iptables(options.IptablesProgram);
-        _rules = new RuleSet(iptables, AaaaRules.Tag(options.Rules.FirstQueue), AaaaRules.Build(options.Rules));
+        _rules = new RuleSet(iptables, AaaaRules.Tag(options.Rules.FirstQueue), AaaaRules.Build(options.Rules), AaaaRules.AllPlaces);
     }
 
     public RuleSet Rules => _rules;

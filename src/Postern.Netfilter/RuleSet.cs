@@ -8,7 +8,12 @@ public sealed class RuleSet
     private readonly Iptables _iptables;
     private readonly List<FirewallRule> _installed = new();
 
-    public RuleSet(Iptables iptables, string tag, IReadOnlyList<FirewallRule> rules)
+    private readonly IReadOnlyList<RulePlace> _cleanupPlaces;
+
+    /// <param name="cleanupPlaces">Every table and chain the role may ever put a rule in, whatever
+    /// this instance's options: stale rules are looked for there too (an earlier run may have been
+    /// started with other options).</param>
+    public RuleSet(Iptables iptables, string tag, IReadOnlyList<FirewallRule> rules, IEnumerable<RulePlace>? cleanupPlaces = null)
     {
         if (rules.Any(rule => rule.Tag != tag))
         {
@@ -17,6 +22,10 @@ public sealed class RuleSet
         _iptables = iptables;
         Tag = tag;
         Rules = rules;
+        _cleanupPlaces = rules.Select(rule => new RulePlace(rule.Family, rule.Table, rule.Chain))
+            .Concat(cleanupPlaces ?? Array.Empty<RulePlace>())
+            .Distinct()
+            .ToArray();
     }
 
     public string Tag { get; }
@@ -77,7 +86,7 @@ public sealed class RuleSet
     public int RemoveStale()
     {
         int removed = 0;
-        foreach (var place in Rules.Select(rule => (rule.Family, rule.Table, rule.Chain)).Distinct())
+        foreach (RulePlace place in _cleanupPlaces)
         {
             IptablesResult listing = _iptables.Run(place.Family, new[] { "-w", "-t", place.Table, "-S", place.Chain });
             if (!listing.Succeeded)

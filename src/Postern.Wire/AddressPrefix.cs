@@ -34,12 +34,18 @@ public sealed class AddressPrefix
             }
             addressText = addressText.Substring(0, slash);
         }
-        // IPAddress.TryParse also takes the old short IPv4 forms ("1.2.3" is 1.2.0.3); an admin
-        // who wrote that meant something else, so IPv4 must have four parts.
+        // IPAddress.TryParse also takes the old short IPv4 forms ("1.2.3" is 1.2.0.3) and reads a
+        // part with a leading zero as octal ("10.010.0.0" is 10.8.0.0); an admin who wrote either
+        // meant something else, so IPv4 must be four decimal parts, as inet_pton takes them.
         bool looksIpv4 = !addressText.Contains(':', StringComparison.Ordinal);
-        if (looksIpv4 && (addressText.Split('.').Length != 4 || !addressText.All(c => char.IsAsciiDigit(c) || c == '.')))
+        if (looksIpv4)
         {
-            return false;
+            string[] parts = addressText.Split('.');
+            if (parts.Length != 4 || !addressText.All(c => char.IsAsciiDigit(c) || c == '.') ||
+                parts.Any(part => part.Length > 1 && part[0] == '0'))
+            {
+                return false;
+            }
         }
         if (!IPAddress.TryParse(addressText, out IPAddress? address) ||
             address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) ||

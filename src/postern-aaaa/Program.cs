@@ -37,6 +37,7 @@ namespace Postern.AaaaCli
             var noSoa = new Option<bool>("--no-soa") { Description = "Send the bare NODATA reply, without the synthesized SOA record." };
             var negativeTtl = new Option<uint>("--negative-ttl") { Description = "Negative-caching TTL of the synthesized SOA, in seconds (RFC 2308).", DefaultValueFactory = _ => 30, HelpName = "SECONDS" };
             var notrackAll = new Option<bool>("--notrack-all") { Description = "Untrack every packet from the DNS port (the broad rule) instead of only Postern's own replies. Breaks NAT of replies from other DNS servers on this host." };
+            var noNotrack = new Option<bool>("--no-notrack") { Description = "Install no NOTRACK rule: every reply then makes a conntrack entry, and a full conntrack table makes replies fail (counted as send errors, EPERM)." };
             var mark = new Option<string>("--mark") { Description = "Socket mark on Postern's replies, matched by its NOTRACK rule (decimal or 0x hex).", DefaultValueFactory = _ => "0x" + AaaaRules.DefaultMark.ToString("x", CultureInfo.InvariantCulture), HelpName = "MARK" };
             var family = new Option<string>("--family") { Description = "IP families to hook: ipv4, ipv6 or both.", DefaultValueFactory = _ => "both", HelpName = "ipv4|ipv6|both" };
             family.AcceptOnlyFromAmong("ipv4", "ipv6", "both");
@@ -55,7 +56,7 @@ namespace Postern.AaaaCli
                 "on SIGTERM, SIGHUP, SIGINT and SIGQUIT. SIGUSR1 logs the counters.")
             {
                 chain, queue, queues, qtype, exceptDomain, exceptDomainsFile, exceptClient, passDnssec, auto, noSoa,
-                negativeTtl, notrackAll, mark, family, port, noPrefilter, queueLength, socketBuffer, statsInterval,
+                negativeTtl, notrackAll, noNotrack, mark, family, port, noPrefilter, queueLength, socketBuffer, statsInterval,
                 iptables, dryRun, cleanup,
             };
 
@@ -139,6 +140,10 @@ namespace Postern.AaaaCli
                 {
                     errors.Add("--negative-ttl: at most 2147483647 seconds (RFC 2181 section 8)");
                 }
+                if (result.GetValue(notrackAll) && result.GetValue(noNotrack))
+                {
+                    errors.Add("--notrack-all and --no-notrack contradict each other: choose one");
+                }
                 if (result.GetValue(queueLength) < 1)
                 {
                     errors.Add("--queue-length: must be at least 1");
@@ -189,6 +194,7 @@ namespace Postern.AaaaCli
                         Prefilter = !result.GetValue(noPrefilter),
                         Mark = markValue,
                         NotrackAll = result.GetValue(notrackAll),
+                        NoNotrack = result.GetValue(noNotrack),
                     },
                     Queue = new NfqueueOptions
                     {
