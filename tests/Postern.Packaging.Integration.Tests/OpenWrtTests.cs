@@ -98,12 +98,12 @@ public sealed class OpenWrtTests : IDisposable
         Assert.Equal(flags.Count + values.Count + lists.Count, script.Count);
 
         Assert.NotEmpty(defaults);
-        Assert.Equal(defaults, uci);
-        Assert.Equal(defaults, script);
+        AssertSame(defaults, $"packaging/default/{role}", uci, $"packaging/openwrt/{role}.config");
+        AssertSame(defaults, $"packaging/default/{role}", script, $"packaging/openwrt/{role}.init");
         string binary = Path.Combine(Repository.Bin, role);
         if (File.Exists(binary))
         {
-            Assert.Equal(OptionNames.ForServices(OptionNames.FromHelp(binary)), defaults);
+            AssertSame(OptionNames.ForServices(OptionNames.FromHelp(binary)), $"{role} --help", defaults, $"packaging/default/{role}");
             // Flags are the options --help shows without a value.
             string help = Shell.Check(binary, "--help");
             foreach (string flag in flags)
@@ -111,6 +111,15 @@ public sealed class OpenWrtTests : IDisposable
                 Assert.Matches(new Regex(@"\n\s+--" + Regex.Escape(flag) + @"\s{2,}"), help);
             }
         }
+    }
+
+    private static void AssertSame(SortedSet<string> expected, string expectedFrom, SortedSet<string> actual, string actualFrom)
+    {
+        string[] missing = expected.Except(actual).ToArray();
+        string[] extra = actual.Except(expected).ToArray();
+        Assert.True(missing.Length == 0 && extra.Length == 0,
+            $"{actualFrom} lacks {string.Join(", ", missing.Select(o => "--" + o))} that {expectedFrom} has, " +
+            $"and has {string.Join(", ", extra.Select(o => "--" + o))} that {expectedFrom} has not");
     }
 
     /// <summary>The procd script, run against a stand-in for procd and UCI, starts nothing while
@@ -131,7 +140,7 @@ public sealed class OpenWrtTests : IDisposable
         Assert.Equal(new[] { "/usr/sbin/postern-aaaa", "--chain", "input" }, command);
 
         // Every option set, flags on, lists twice: every option reaches the command line, in a
-        // form postern-aaaa itself accepts.
+        // form postern-aaaa itself accepts. Two flags exclude each other, so one config has each.
         using var scratch = new ScratchDirectory("uci");
         string except = scratch.Combine("except");
         File.WriteAllText(except, "example.net\n");
@@ -140,29 +149,39 @@ public sealed class OpenWrtTests : IDisposable
             .Replace("'/etc/postern-aaaa.except'", "'" + except + "'", StringComparison.Ordinal)
             .Replace("\tlist chain 'input'\n", "\tlist chain 'input'\n\tlist chain 'forward'\n", StringComparison.Ordinal);
         (SortedSet<string> flags, _, _) = OptionNames.FromInitScript(InRoot("/etc/init.d/postern-aaaa"));
-        foreach (string flag in flags)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        List<string> parameters = new();
+        string lastVariant = everything;
+        foreach (string left in new[] { "no-notrack", "notrack-all" })
         {
-            everything = everything.Replace($"option {flag.Replace('-', '_')} '0'", $"option {flag.Replace('-', '_')} '1'", StringComparison.Ordinal);
+            string variant = everything;
+            foreach (string flag in flags.Where(f => f != left))
+            {
+                variant = variant.Replace($"option {flag.Replace('-', '_')} '0'", $"option {flag.Replace('-', '_')} '1'", StringComparison.Ordinal);
+            }
+            (_, command, parameters) = Start("postern-aaaa", variant);
+            lastVariant = variant;
+            seen.UnionWith(command);
+            Assert.Equal(2, command.Count(w => w == "--chain"));
+            Assert.DoesNotContain("--" + left, command);
+
+            CommandResult dryRun = Shell.Run(Path.Combine(Repository.Bin, "postern-aaaa"), command.Skip(1).Append("--dry-run").ToArray());
+            Assert.True(dryRun.Succeeded, dryRun.ToString());
+            Assert.Contains("NFQUEUE", dryRun.Output, StringComparison.Ordinal);
+            Assert.Contains("FORWARD", dryRun.Output, StringComparison.Ordinal);
         }
-        (_, command, List<string> parameters) = Start("postern-aaaa", everything);
         foreach (string option in OptionNames.FromUci(InRoot("/etc/config/postern-aaaa")))
         {
-            Assert.Contains("--" + option, command);
+            Assert.Contains("--" + option, seen);
         }
-        Assert.Equal(2, command.Count(w => w == "--chain"));
         Assert.Contains("respawn", parameters);
-
-        CommandResult dryRun = Shell.Run(Path.Combine(Repository.Bin, "postern-aaaa"), command.Skip(1).Append("--dry-run").ToArray());
-        Assert.True(dryRun.Succeeded, dryRun.ToString());
-        Assert.Contains("NFQUEUE", dryRun.Output, StringComparison.Ordinal);
-        Assert.Contains("FORWARD", dryRun.Output, StringComparison.Ordinal);
 
         // service_stopped runs --cleanup with the same options, as ExecStopPost does.
         string recorded = scratch.Combine("cleanup-args");
         string recorder = scratch.Combine("record");
         File.WriteAllText(recorder, "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + recorded + "\n");
         File.SetUnixFileMode(recorder, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
-        Run("postern-aaaa", everything, "stopped", recorder).EnsureSuccess();
+        Run("postern-aaaa", lastVariant, "stopped", recorder).EnsureSuccess();
         Assert.Equal(command.Skip(1).Prepend("--cleanup"), File.ReadAllLines(recorded));
     }
 
