@@ -31,6 +31,23 @@ public sealed class DebPackageTests
     }
 
     [Fact]
+    public void Control_archive_holds_the_maintainer_scripts_conffiles_and_checksums()
+    {
+        // dpkg-deb -I: " 1228 bytes,    28 lines   *  postinst             #!/bin/sh"
+        string info = Shell.Check("dpkg-deb", "-I", _build.Deb);
+        foreach (string member in new[] { "control", "md5sums", "conffiles" })
+        {
+            Assert.Matches(new Regex(@"\d+ lines\s+" + member + @"\s"), info);
+        }
+        foreach (string script in new[] { "postinst", "prerm", "postrm" })
+        {
+            Assert.Matches(new Regex(@"\d+ lines\s+\*\s+" + script + @"\s+#!/bin/sh"), info);
+        }
+        Assert.DoesNotMatch(new Regex(@"\s(preinst|config|templates|triggers)\s"), info);
+        Assert.Contains(" Package: postern\n", info, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Control_fields_name_the_version_architecture_and_runtime_dependencies()
     {
         Assert.Equal("postern", Field(_build.Deb, "Package"));
