@@ -481,7 +481,8 @@ SECTION=$WORK/section.md
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     row aaaa-dnsmasq "AAAA: dnsmasq answers itself" "${R[aaaa-dnsmasq.cpu_us]} (dnsmasq)"
     for ((round = 1; round <= ROUNDS; round++)); do
-        row "aaaa-postern-$round" "AAAA: postern-aaaa, round $round" "${R[aaaa-postern-$round.cpu_us]}"
+        row "aaaa-postern-$round" "AAAA: postern-aaaa, round $round" \
+            "${R[aaaa-postern-$round.cpu_us]} ($(calc '%.1f' "${R[aaaa-postern-$round.queued]} / ${R[aaaa-postern-$round.batches]}") per batch)"
         row "aaaa-nfq_ref-$round" "AAAA: nfq_ref, round $round" "${R[aaaa-nfq_ref-$round.cpu_us]}"
     done
     for ((round = 1; round <= ROUNDS; round++)); do
@@ -514,7 +515,9 @@ SECTION=$WORK/section.md
     echo "  to dnsmasq or to the queue) runs in softirq on the sender's time, so it lands here."
     echo "- other load: busy ticks of the machine (/proc/stat) over the run less the CPU of dnsperf (children"
     echo "  times of this script), the responder and dnsmasq, in cores. dnsperf itself used about $(calc '%.2f' "$(mean_rounds aaaa-postern dnsperf_cores)") cores in the postern-aaaa runs."
-    echo "- postern-aaaa batches: $BATCH packets per receive on average (\`queued=\` ÷ \`batches=\`), response size"
+    echo "- postern-aaaa batches (\"per batch\" in the table): packets per receive, \`queued=\` ÷ \`batches=\` deltas; $BATCH over all rounds."
+    echo "  The batch size is not a setting: it is how many queries wait when the worker wakes, so it grows"
+    echo "  when the machine is busy and shrinks when postern-aaaa keeps up, and its CPU per query follows. Response size"
     echo "  ${R[aaaa-postern-1.size]} bytes (with SOA) vs nfq_ref ${R[aaaa-nfq_ref-1.size]}; counters of the last run: \`${R[aaaa-postern-$ROUNDS.stats_end]}\`."
     echo "- memory: VmRSS read half-way through each measured AAAA run, VmHWM (peak) after it, the largest over the rounds."
     echo "- allocation: \`allocated-bytes=\` (GC.GetTotalAllocatedBytes, which moves in allocation-context"
