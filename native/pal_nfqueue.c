@@ -6,7 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,6 +33,7 @@ struct PosternNfq
     uint32_t portId;
     uint32_t sequence;
     uint16_t queueNumber;
+    int32_t receiveTimeoutMs; /* what SO_RCVTIMEO is set to now; -1 before the first receive */
     struct mmsghdr messages[MaxBatch];
     struct iovec vectors[MaxBatch];
     char sendBuffer[SendBufferSize];
@@ -87,6 +88,7 @@ int32_t PosternNative_NfqOpen(uint16_t queueNumber, uint32_t queueMaxLength, uin
         return ENOMEM;
     }
     created->queueNumber = queueNumber;
+    created->receiveTimeoutMs = -1;
 
     created->socket = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (created->socket == NULL)
@@ -158,26 +160,23 @@ int32_t PosternNative_NfqReceive(PosternNfq* handle, uint8_t* buffer, int32_t bu
                                  int32_t* packetCount, int32_t* overruns)
 {
     if (handle == NULL || buffer == NULL || packets == NULL || packetCount == NULL || overruns == NULL ||
-        slotSize < 256 || bufferLength < slotSize || maxPackets < 1)
+        slotSize < 256 || bufferLength < slotSize || maxPackets < 1 || timeoutMs < 1)
     {
         return EINVAL;
     }
     *packetCount = 0;
 
     int fd = mnl_socket_get_fd(handle->socket);
-    struct pollfd ready = {.fd = fd, .events = POLLIN};
-    int polled;
-    do
+    /* The wait is the receive's own (SO_RCVTIMEO with MSG_WAITFORONE), not a poll before it:
+     * one system call per batch fewer, which counts most when batches are small. */
+    if (timeoutMs != handle->receiveTimeoutMs)
     {
-        polled = poll(&ready, 1, timeoutMs);
-    } while (polled < 0 && errno == EINTR);
-    if (polled < 0)
-    {
-        return errno;
-    }
-    if (polled == 0)
-    {
-        return 0;
+        struct timeval timeout = {.tv_sec = timeoutMs / 1000, .tv_usec = (timeoutMs % 1000) * 1000};
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) < 0)
+        {
+            return errno;
+        }
+        handle->receiveTimeoutMs = timeoutMs;
     }
 
     int32_t slots = bufferLength / slotSize;
@@ -201,7 +200,7 @@ int32_t PosternNative_NfqReceive(PosternNfq* handle, uint8_t* buffer, int32_t bu
     int received;
     do
     {
-        received = recvmmsg(fd, handle->messages, (unsigned int)slots, MSG_DONTWAIT, NULL);
+        received = recvmmsg(fd, handle->messages, (unsigned int)slots, MSG_WAITFORONE, NULL);
     } while (received < 0 && errno == EINTR);
     if (received < 0)
     {

@@ -10,7 +10,7 @@ typedef struct PosternNfq PosternNfq;
 POSTERN_EXPORT int32_t PosternNative_NfqOpen(uint16_t queueNumber, uint32_t queueMaxLength, uint32_t copyRange,
                                              int32_t receiveBufferBytes, PosternNfq** handle);
 
-/* Waits up to timeoutMs for packets, then receives as many as are ready (one recvmmsg) into
+/* Waits up to timeoutMs (> 0) for packets, then receives as many as are ready (one recvmmsg) into
  * buffer, cut into slots of slotSize bytes, and describes them in packets[]. Returns 0 (with
  * *packetCount possibly 0 on a timeout or an overrun) or an errno. An overrun of the socket
  * (ENOBUFS) is not an error: it adds one to *overruns. */

@@ -73,9 +73,11 @@ public sealed class ConntrackTests
         {
             long before = ConntrackCount(lab.Middle);
             using BackgroundProcess postern = DnsLab.StartPostern(lab.Middle, flags);
-            // dig takes a new random source port for every query, as stub resolvers do.
+            // A new source port for every query, as stub resolvers do; chosen, not random, so
+            // that no two of them share a port (and with it a conntrack entry).
+            int firstPort = flags.Length == 0 ? 20000 : 30000;
             CommandResult digs = lab.Client.Sh(
-                $"for i in $(seq {Queries}); do dig @{DnsLab.MiddleV4} AAAA q$i.example.test +tries=1 +time=2 +short; done",
+                $"for i in $(seq {Queries}); do dig -b {DnsLab.ClientV4}#$(({firstPort} + i)) @{DnsLab.MiddleV4} AAAA q$i.example.test +tries=1 +time=2 +short || exit 1; done",
                 TimeSpan.FromSeconds(120));
             Assert.True(digs.Succeeded, digs.ToString());
             Assert.Equal(Queries, DnsLab.ReadStats(postern)["answered"]);
