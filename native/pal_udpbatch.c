@@ -52,6 +52,9 @@ int32_t PosternNative_UdpOpen(int32_t ipVersion, const uint8_t* address, uint16_
 
     int one = 1;
     int result = 0;
+    /* Only a wildcard socket needs to learn where each datagram went: a bound one answers from its
+     * own address anyway, and skips the control messages both ways. */
+    int wildcard = ipVersion == 4 ? memcmp(address, "\0\0\0\0", 4) == 0 : IsZero(address);
     if ((flags & PosternUdpOpenReusePort) != 0)
     {
         result = setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -62,12 +65,12 @@ int32_t PosternNative_UdpOpen(int32_t ipVersion, const uint8_t* address, uint16_
         result = setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
         /* IPv4 datagrams on a dual-stack socket report their destination as IPV6_PKTINFO with a
          * mapped address, and take one back on send (the kernel's ip_cmsg_send allows it). */
-        if (result == 0)
+        if (result == 0 && wildcard)
         {
             result = setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
         }
     }
-    else if (result == 0)
+    else if (result == 0 && wildcard)
     {
         result = setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     }
@@ -181,21 +184,6 @@ int32_t PosternNative_UdpReceiveBatch(int32_t fd, uint8_t* buffer, int32_t buffe
     }
     *count = 0;
 
-    struct pollfd ready = {.fd = fd, .events = POLLIN};
-    int polled;
-    do
-    {
-        polled = poll(&ready, 1, timeoutMs);
-    } while (polled < 0 && errno == EINTR);
-    if (polled < 0)
-    {
-        return errno;
-    }
-    if (polled == 0)
-    {
-        return 0;
-    }
-
     int32_t slots = bufferLength / slotSize;
     if (slots > maxDatagrams)
     {
@@ -228,14 +216,40 @@ int32_t PosternNative_UdpReceiveBatch(int32_t fd, uint8_t* buffer, int32_t buffe
         messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
     }
 
+    /* Under load datagrams are already waiting: try first and poll only when there are none,
+     * so that a busy socket costs one system call per batch in. */
     int received;
-    do
+    int polled = 0;
+    for (;;)
     {
         received = recvmmsg(fd, messages, (unsigned int)slots, MSG_DONTWAIT, NULL);
-    } while (received < 0 && errno == EINTR);
-    if (received < 0)
-    {
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
+        if (received >= 0)
+        {
+            break;
+        }
+        if (errno == EINTR)
+        {
+            continue;
+        }
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || polled)
+        {
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
+        }
+        struct pollfd ready = {.fd = fd, .events = POLLIN};
+        int result;
+        do
+        {
+            result = poll(&ready, 1, timeoutMs);
+        } while (result < 0 && errno == EINTR);
+        if (result < 0)
+        {
+            return errno;
+        }
+        if (result == 0)
+        {
+            return 0;
+        }
+        polled = 1;
     }
 
     for (int i = 0; i < received; i++)

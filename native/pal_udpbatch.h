@@ -9,7 +9,7 @@ enum
 };
 
 /* Opens a UDP socket of family 4 or 6 bound to address (4 or 16 bytes) and port, with the
- * options in flags (PosternUdpOpen*), packet info on receive, and the buffer sizes given (0 for
+ * options in flags (PosternUdpOpen*), packet info on receive when bound to a wildcard, and the buffer sizes given (0 for
  * the kernel's). *boundPort is the port bound (useful with port 0). Returns 0 or an errno. */
 POSTERN_EXPORT int32_t PosternNative_UdpOpen(int32_t ipVersion, const uint8_t* address, uint16_t port, int32_t flags,
                                              int32_t bufferBytes, int32_t* fd, uint16_t* boundPort);
