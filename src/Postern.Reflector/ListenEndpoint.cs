@@ -81,7 +81,7 @@ public sealed record ListenEndpoint(ListenTransport Transport, IPAddress Address
         }
         if (!IPAddress.TryParse(host, out address) ||
             (address.AddressFamily != AddressFamily.InterNetwork && address.AddressFamily != AddressFamily.InterNetworkV6) ||
-            (!text.StartsWith('[') && address.AddressFamily == AddressFamily.InterNetworkV6))
+            (text.StartsWith('[') != (address.AddressFamily == AddressFamily.InterNetworkV6)))
         {
             address = null;
             error = $"'{host}' is not an IP address.";

@@ -17,7 +17,7 @@ public sealed class RateLimiter
     private readonly ulong[] _keys;
     private readonly long[] _arrivals;
     private readonly int[] _gates;
-    private readonly int _setShift;
+    private readonly int _setMask;
     private readonly ulong _seed;
     private readonly long _interval;
     private readonly long _tolerance;
@@ -38,7 +38,7 @@ public sealed class RateLimiter
             throw new ArgumentException("per-source rate and burst must be positive", nameof(options));
         }
         int sets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(options.TableSize / Ways, 1));
-        _setShift = 64 - BitOperations.Log2((uint)sets);
+        _setMask = sets - 1;
         _keys = new ulong[sets * Ways];
         _arrivals = new long[sets * Ways];
         _gates = new int[sets];
@@ -76,7 +76,8 @@ public sealed class RateLimiter
 
     private bool TryAcquireSource(ulong key, long now)
     {
-        int set = (int)(((key ^ _seed) * 0x9E3779B97F4A7C15UL) >> _setShift);
+        // Fibonacci hashing: the high bits of the product are the well-mixed ones.
+        int set = (int)(((key ^ _seed) * 0x9E3779B97F4A7C15UL) >> 40) & _setMask;
         int first = set * Ways;
         ref int gate = ref _gates[set];
         while (Interlocked.CompareExchange(ref gate, 1, 0) != 0)

@@ -36,12 +36,15 @@ public sealed class ReflectorResponder
     /// IPv4-mapped) and <paramref name="peerPort"/>. <paramref name="endpoints"/> is non-null when
     /// the request came to one of RFC 5780's four addresses, <paramref name="receivedOn"/> that
     /// address's index; <paramref name="sendFrom"/> comes back as the index to answer from
-    /// (equal to <paramref name="receivedOn"/> unless CHANGE-REQUEST asked otherwise).
+    /// (equal to <paramref name="receivedOn"/> unless CHANGE-REQUEST asked otherwise), and
+    /// <paramref name="replyPort"/> as the port to answer to (the peer's unless RESPONSE-PORT
+    /// asked otherwise).
     /// <paramref name="now"/> is a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
     public ReflectorOutcome Answer(ReadOnlySpan<byte> request, ReadOnlySpan<byte> peer, ushort peerPort, uint peerScopeId,
-        StunEndpoints? endpoints, int receivedOn, long now, Span<byte> reply, out int length, out int sendFrom)
+        StunEndpoints? endpoints, int receivedOn, long now, Span<byte> reply, out int length, out int sendFrom, out ushort replyPort)
     {
         sendFrom = receivedOn;
+        replyPort = peerPort;
         length = 0;
         StunParseStatus status = StunRequest.TryParse(request, out StunRequest parsed);
         ReflectorOutcome outcome;
@@ -53,6 +56,11 @@ public sealed class ReflectorResponder
                 break;
             case StunParseStatus.Request:
                 outcome = WriteStunAnswer(request, in parsed, peer, peerPort, endpoints, receivedOn, reply, out length, out sendFrom);
+                if (outcome == ReflectorOutcome.StunSuccess && parsed.HasResponsePort && parsed.ResponsePort != 0)
+                {
+                    // RFC 5780 section 6.1: to the same IP address, at the port asked for.
+                    replyPort = parsed.ResponsePort;
+                }
                 break;
             case StunParseStatus.NotRequest:
                 return ReflectorOutcome.Ignored;
@@ -92,12 +100,13 @@ public sealed class ReflectorResponder
         }
 
         // RFC 8489 section 6.3.1.1: unknown comprehension-required attributes get 420 listing
-        // them. RFC 5780 section 6.1: without an alternate address, a CHANGE-REQUEST asking for a
-        // change is answered the same way, naming CHANGE-REQUEST.
+        // them. RFC 5780 section 6.1: without an alternate address this is no RFC 5780 server, and
+        // a CHANGE-REQUEST asking for a change, or a RESPONSE-PORT, is answered the same way.
         bool changeRefused = parsed.ChangeFlags != 0 && endpoints is null;
-        if (parsed.UnknownCount != 0 || changeRefused)
+        bool responsePortRefused = parsed.HasResponsePort && endpoints is null;
+        if (parsed.UnknownCount != 0 || changeRefused || responsePortRefused)
         {
-            Span<ushort> unknown = stackalloc ushort[StunRequest.MaxUnknown + 1];
+            Span<ushort> unknown = stackalloc ushort[StunRequest.MaxUnknown + 2];
             int count = 0;
             for (int i = 0; i < parsed.UnknownCount; i++)
             {
@@ -106,6 +115,10 @@ public sealed class ReflectorResponder
             if (changeRefused)
             {
                 unknown[count++] = Wire.StunAttribute.ChangeRequest;
+            }
+            if (responsePortRefused)
+            {
+                unknown[count++] = Wire.StunAttribute.ResponsePort;
             }
             length = WriteError(reply, StunMessageType.BindingErrorResponse, transaction, in parsed, 420,
                 UnknownAttributeReason, unknown.Slice(0, count));

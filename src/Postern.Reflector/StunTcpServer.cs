@@ -164,7 +164,7 @@ public sealed class StunTcpServer : IDisposable
     private async Task<ReflectorOutcome> AnswerAsync(Socket client, byte[] message, int messageLength, byte[] peer, ushort port, byte[] reply)
     {
         ReflectorOutcome outcome = _responder.Answer(message.AsSpan(0, messageLength), peer, port, 0, null, 0,
-            Stopwatch.GetTimestamp(), reply, out int length, out _);
+            Stopwatch.GetTimestamp(), reply, out int length, out _, out _);
         _counters.Add(outcome);
         if (_options.LogRequests)
         {

@@ -98,6 +98,7 @@ public sealed unsafe class UdpWorker
                     ReflectorOutcome outcome;
                     int sendFrom = own;
                     int length = 0;
+                    ushort replyPort = request.Port;
                     Span<byte> reply = sendBuffer.AsSpan(i * ReflectorResponder.MaxReplyLength, ReflectorResponder.MaxReplyLength);
                     ReadOnlySpan<byte> peer = request.Family == 4
                         ? ((ReadOnlySpan<byte>)request.Address).Slice(12, 4)
@@ -109,7 +110,7 @@ public sealed unsafe class UdpWorker
                     else
                     {
                         outcome = _responder.Answer(receiveBuffer.AsSpan(request.Offset, request.Length), peer, request.Port,
-                            request.ScopeId, _endpoints, own, now, reply, out length, out sendFrom);
+                            request.ScopeId, _endpoints, own, now, reply, out length, out sendFrom, out replyPort);
                     }
                     tally[(int)outcome]++;
                     if (_logRequests)
@@ -125,6 +126,7 @@ public sealed unsafe class UdpWorker
                     answer = request;
                     answer.Offset = i * ReflectorResponder.MaxReplyLength;
                     answer.Length = length;
+                    answer.Port = replyPort;
                     if (sendFrom != own)
                     {
                         // Another socket, bound to the address the answer must come from.

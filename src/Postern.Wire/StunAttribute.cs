@@ -20,7 +20,8 @@ public static class StunAttribute
     public const ushort PasswordAlgorithm = 0x001D;
     public const ushort Userhash = 0x001E;
     public const ushort XorMappedAddress = 0x0020;
-    public const ushort Padding = 0x0026; // RFC 5780 section 7.6
+    public const ushort Padding = 0x0026;      // RFC 5780 section 7.6
+    public const ushort ResponsePort = 0x0027; // RFC 5780 section 7.5
 
     // RFC 8489 section 18.3.2, comprehension-optional (0x8000-0xFFFF)
     public const ushort PasswordAlgorithms = 0x8002;

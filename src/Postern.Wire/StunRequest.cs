@@ -5,7 +5,8 @@ namespace Postern.Wire;
 
 /// <summary>What a Binding server needs to know of one STUN request, read in one pass without
 /// copying: whether it is RFC 3489 (no magic cookie), its CHANGE-REQUEST flags, whether it carried
-/// a FINGERPRINT, and the comprehension-required attributes it did not understand.</summary>
+/// a FINGERPRINT, its RESPONSE-PORT, and the comprehension-required attributes it did not
+/// understand (RESPONSE-PORT is left to the server: only an RFC 5780 server understands it).</summary>
 public struct StunRequest
 {
     /// <summary>At most this many unknown attributes are listed back in a 420 answer, so that a
@@ -17,6 +18,8 @@ public struct StunRequest
     public bool HasFingerprint;
     public bool HasChangeRequest;
     public uint ChangeFlags;
+    public bool HasResponsePort;
+    public ushort ResponsePort;
     public int UnknownCount;
     public UnknownList Unknown;
 
@@ -85,6 +88,17 @@ public struct StunRequest
                 request.HasChangeRequest = true;
                 request.ChangeFlags = BinaryPrimitives.ReadUInt32BigEndian(value) &
                                       (StunAttribute.ChangeIpFlag | StunAttribute.ChangePortFlag);
+            }
+            else if (type == StunAttribute.ResponsePort)
+            {
+                // RFC 5780 section 7.5: a 16-bit port and 16 bits of padding. Whether it is
+                // honoured is the server's choice; the reader only records it.
+                if (value.Length != 4)
+                {
+                    return StunParseStatus.Malformed;
+                }
+                request.HasResponsePort = true;
+                request.ResponsePort = BinaryPrimitives.ReadUInt16BigEndian(value);
             }
             else if (!StunAttribute.IsUnderstood(type) && request.UnknownCount < MaxUnknown)
             {
