@@ -123,7 +123,8 @@ start postern-strict-5780 "$bin" --listen udp:127.0.0.1:3508 --alternate 127.0.0
 send_hex() { # PORT HEX -> reply length
     local escaped
     escaped=$(sed 's/../\\x&/g' <<<"$2")
-    printf "$escaped" | socat -t 0.5 - "UDP:127.0.0.1:$1" 2>/dev/null | wc -c
+    # UDP-DATAGRAM takes a reply from any address: CHANGE-REQUEST answers come from another one.
+    printf "$escaped" | socat -t 0.5 - "UDP-DATAGRAM:127.0.0.1:$1,bind=127.0.0.1:0" 2>/dev/null | wc -c
 }
 text_hex=$(printf 'req from udpload\n' | od -An -v -tx1 | tr -d ' \n')
 declare -A requests=(
@@ -146,10 +147,9 @@ for kind in "STUN Binding, 20 bytes" "STUN Binding + FINGERPRINT" "RFC 3489 Bind
     row=$(printf '%-30s %7s ' "$kind" "$length")
     for port in 3500 3502 3504 3506 3508; do
         reply=$(send_hex "$port" "$hex")
-        # A changed-address answer leaves from another port: socat sees only replies to its own.
         row+=$(printf ' %-22s' "$reply B = $(awk -v r="$reply" -v q="$length" 'BEGIN { printf "%.2f", r / q }')")
     done
     echo "$row"
 done
-echo "(CHANGE-REQUEST: without --alternate a 420; with it, the answer comes from the other address and port,"
-echo " which socat does not accept, so it shows 0 B here; its size equals the plain RFC 5780 answer's.)"
+echo "(CHANGE-REQUEST: a 420 without --alternate; with it, the answer from the other address and port."
+echo " 0 B: no answer, as --strict-size drops an answer larger than its request.)"
