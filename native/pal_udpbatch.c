@@ -3,6 +3,7 @@
  * address the client asked, and SO_REUSEPORT so that each worker thread has its own socket. */
 #define _GNU_SOURCE
 #include "pal_udpbatch.h"
+#include "pal_sendmmsg.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,6 +20,21 @@ enum
 
 _Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) <= ControlBytes, "control buffer too small");
 _Static_assert(CMSG_SPACE(sizeof(struct in_pktinfo)) <= ControlBytes, "control buffer too small");
+
+typedef union
+{
+    char bytes[ControlBytes];
+    struct cmsghdr align;
+} ControlBuffer;
+
+/* What one batch of messages needs, in and out, on the stack. */
+typedef struct
+{
+    struct mmsghdr messages[BatchChunk];
+    struct iovec vectors[BatchChunk];
+    struct sockaddr_in6 addresses[BatchChunk];
+    ControlBuffer controls[BatchChunk];
+} BatchStorage;
 
 static const uint8_t MappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -194,14 +210,11 @@ int32_t PosternNative_UdpReceiveBatch(int32_t fd, uint8_t* buffer, int32_t buffe
         slots = BatchChunk;
     }
 
-    struct mmsghdr messages[BatchChunk];
-    struct iovec vectors[BatchChunk];
-    struct sockaddr_in6 addresses[BatchChunk];
-    union
-    {
-        char bytes[ControlBytes];
-        struct cmsghdr align;
-    } controls[BatchChunk];
+    BatchStorage storage;
+    struct mmsghdr* messages = storage.messages;
+    struct iovec* vectors = storage.vectors;
+    struct sockaddr_in6* addresses = storage.addresses;
+    ControlBuffer* controls = storage.controls;
 
     for (int32_t i = 0; i < slots; i++)
     {
@@ -340,14 +353,11 @@ int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const ui
     }
     *sentCount = 0;
 
-    struct mmsghdr messages[BatchChunk];
-    struct iovec vectors[BatchChunk];
-    struct sockaddr_in6 addresses[BatchChunk];
-    union
-    {
-        char bytes[ControlBytes];
-        struct cmsghdr align;
-    } controls[BatchChunk];
+    BatchStorage storage;
+    struct mmsghdr* messages = storage.messages;
+    struct iovec* vectors = storage.vectors;
+    struct sockaddr_in6* addresses = storage.addresses;
+    ControlBuffer* controls = storage.controls;
     int32_t indexes[BatchChunk];
 
     int32_t next = 0;
@@ -381,28 +391,11 @@ int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const ui
             filled++;
         }
 
-        int32_t done = 0;
-        while (done < filled)
+        int32_t errors[BatchChunk];
+        *sentCount += PosternSendAll(fd, messages, filled, errors);
+        for (int32_t i = 0; i < filled; i++)
         {
-            int sent = sendmmsg(fd, messages + done, (unsigned int)(filled - done), 0);
-            if (sent < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                /* sendmmsg reports the first failure only when nothing went: that datagram
-                 * carries the errno and the rest are tried again. */
-                datagrams[indexes[done]].Error = errno;
-                done++;
-                continue;
-            }
-            for (int i = 0; i < sent; i++)
-            {
-                datagrams[indexes[done + i]].Error = 0;
-            }
-            *sentCount += sent;
-            done += sent;
+            datagrams[indexes[i]].Error = errors[i];
         }
     }
     return 0;

@@ -26,24 +26,23 @@ public class NatTests
         using var lab = new NatLab(kind);
         using BackgroundProcess reflector = StartPublicReflector(lab);
 
-        CommandResult udp = lab.Client.Sh($"echo hello | socat -t 3 - UDP4:{NatLab.PublicAddress}:2727,sourceport=40060", ClientTimeout);
-        Match m = Regex.Match(udp.Output, @"^Your address is \('203\.0\.113\.1', (\d+)\)\n$");
-        Assert.True(m.Success, udp.ToString());
+        AssertTextReportsTheNat(lab, reflector, $"echo hello | socat -t 3 - UDP4:{NatLab.PublicAddress}:2727,sourceport=40060", 40060);
+        AssertTextReportsTheNat(lab, reflector, $"socat -t 5 - TCP4:{NatLab.PublicAddress}:3478,sourceport=40080 </dev/null", 40080);
+    }
+
+    /// <summary>Runs a text client from behind the NAT: the line names the NAT's public address and
+    /// the port the reflector saw; a cone NAT (MASQUERADE keeps a free source port) keeps
+    /// <paramref name="sourcePort"/>.</summary>
+    private static void AssertTextReportsTheNat(NatLab lab, BackgroundProcess reflector, string client, int sourcePort)
+    {
+        CommandResult result = lab.Client.Sh(client, ClientTimeout);
+        Match m = Regex.Match(result.Output, @"^Your address is \('203\.0\.113\.1', (\d+)\)\n$");
+        Assert.True(m.Success, result.ToString());
         int port = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
         AssertSeenFrom(reflector, NatLab.NatPublicAddress, port);
-        if (kind == NatKind.Cone)
+        if (lab.Kind == NatKind.Cone)
         {
-            Assert.Equal(40060, port); // MASQUERADE keeps a free source port
-        }
-
-        CommandResult tcp = lab.Client.Sh($"socat -t 5 - TCP4:{NatLab.PublicAddress}:3478,sourceport=40080 </dev/null", ClientTimeout);
-        m = Regex.Match(tcp.Output, @"^Your address is \('203\.0\.113\.1', (\d+)\)\n$");
-        Assert.True(m.Success, tcp.ToString());
-        port = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        AssertSeenFrom(reflector, NatLab.NatPublicAddress, port);
-        if (kind == NatKind.Cone)
-        {
-            Assert.Equal(40080, port);
+            Assert.Equal(sourcePort, port);
         }
     }
 
