@@ -90,6 +90,10 @@ postern_pid=$pid
 measure "postern-reflector --no-rate-limit" "$postern_pid" 3478 stun
 measure "postern-reflector --no-rate-limit" "$postern_pid" 3478 text
 
+# One worker: on two cores the load generator is the bottleneck, and fewer threads sleep and wake.
+start postern-one "$bin" --listen udp:127.0.0.1:3492 --no-rate-limit --workers 1
+measure "postern-reflector --workers 1" "$pid" 3492 stun
+
 # The rate limiter on, with limits far above this load: what the table costs per answer.
 start postern-limited "$bin" --listen udp:127.0.0.1:3490 --rate-limit 10000000 --rate-burst 10000000 --global-rate 0
 measure "postern-reflector (limiter on)" "$pid" 3490 stun
@@ -105,6 +109,10 @@ stund_cpu=${cpu_per_answer[stund/stun]:-n/a}
 postern_cpu=${cpu_per_answer[postern-reflector --no-rate-limit/stun]:-n/a}
 if [ "$stund_cpu" != n/a ] && [ "$postern_cpu" != n/a ]; then
     awk -v p="$postern_cpu" -v s="$stund_cpu" 'BEGIN { printf "CPU per STUN answer, postern-reflector / stund: %.2f (target <= 0.5)\n", p / s }'
+fi
+one_cpu=${cpu_per_answer[postern-reflector --workers 1/stun]:-n/a}
+if [ "$stund_cpu" != n/a ] && [ "$one_cpu" != n/a ]; then
+    awk -v p="$one_cpu" -v s="$stund_cpu" 'BEGIN { printf "CPU per STUN answer, postern-reflector --workers 1 / stund: %.2f\n", p / s }'
 fi
 coturn_cpu=${cpu_per_answer[coturn --stun-only/stun]:-n/a}
 if [ "$coturn_cpu" != n/a ] && [ "$postern_cpu" != n/a ]; then
