@@ -43,6 +43,20 @@ public sealed class ReflectorServer : IDisposable
 
     public StunEndpoints? Endpoints { get; private set; }
 
+    /// <summary>What the UDP worker threads have allocated since they started.</summary>
+    public long UdpWorkerAllocatedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (UdpWorker worker in _workers)
+            {
+                total += worker.AllocatedBytes;
+            }
+            return total;
+        }
+    }
+
     /// <summary>What was bound, for the start-up log line.</summary>
     public IReadOnlyList<string> Bound => _bound;
 

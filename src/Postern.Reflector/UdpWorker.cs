@@ -28,6 +28,7 @@ public sealed unsafe class UdpWorker
     private readonly bool _logRequests;
     private volatile bool _stopping;
     private Thread? _thread;
+    private long _allocatedBytes;
 
     /// <param name="siblings">For an RFC 5780 socket, this worker's four sockets by endpoint index
     /// (<paramref name="endpointIndex"/> is this one's); null otherwise.</param>
@@ -51,6 +52,10 @@ public sealed unsafe class UdpWorker
 
     public void Stop() => _stopping = true;
 
+    /// <summary>Bytes this worker's thread has allocated since its buffers were set up: zero in
+    /// steady state (checked by a test), unless --log-requests is on.</summary>
+    public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
     public void Join() => _thread?.Join();
 
     private void Run()
@@ -67,6 +72,7 @@ public sealed unsafe class UdpWorker
         }
         Span<int> tally = stackalloc int[ReflectorCounters.TallyLength];
         int own = _endpoints is null ? 0 : _endpointIndex;
+        long baseline = GC.GetAllocatedBytesForCurrentThread();
 
         fixed (byte* receivePointer = receiveBuffer)
         fixed (byte* sendPointer = sendBuffer)
@@ -153,6 +159,7 @@ public sealed unsafe class UdpWorker
                     }
                 }
                 _counters.Add(tally);
+                Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - baseline);
             }
         }
     }
