@@ -67,6 +67,8 @@ $(BIN)/.built: $(NATIVE_STATIC) $(NATIVE_SHARED) $(MANAGED_SOURCES)
 		$(DOTNET) publish src/$$role/$$role.csproj -c $(CONFIGURATION) -r $(RID) -o $(BIN) --nologo -v quiet \
 			-p:PosternNativeLibrary=$(abspath $(NATIVE_STATIC)) || exit 1; \
 	done
+	@# Managed .pdb files of the libraries are not shipped; the native symbols are in postern-*.dbg.
+	@rm -f $(BIN)/*.pdb
 	@touch $@
 
 build: $(BIN)/.built

@@ -26,8 +26,8 @@ public ref struct DnsReader
     public readonly int Remaining => _message.Length - _position;
 
     /// <summary>Steps over a name (RFC 1035 section 4.1.4): labels, ending in the root label or in a
-    /// compression pointer. Pointers must point backwards, and the name they lead to must be
-    /// well formed and at most 255 octets.</summary>
+    /// compression pointer. Pointers must point backwards but not into the header, and the name
+    /// they lead to must be well formed and at most 255 octets.</summary>
     public bool TrySkipName()
     {
         if (!TryMeasureName(_message, _position, out int wireLength, out _))
@@ -81,8 +81,9 @@ public ref struct DnsReader
                     }
                     int target = ((length & 0x3F) << 8) | message[position + 1];
                     // Only backwards, to somewhere before every name part read so far: this
-                    // ends every loop, and the hop limit bounds the work.
-                    if (target >= lowestTarget || ++hops > MaxPointerHops)
+                    // ends every loop, and the hop limit bounds the work. Never into the header,
+                    // which holds no names and which a reply rewrites.
+                    if (target < DnsHeader.Length || target >= lowestTarget || ++hops > MaxPointerHops)
                     {
                         return false;
                     }

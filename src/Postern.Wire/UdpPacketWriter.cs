@@ -24,7 +24,8 @@ public static class UdpPacketWriter
         {
             throw new ArgumentException("Address length does not match the IP version.", nameof(sourceAddress));
         }
-        if (udpLength > ushort.MaxValue || destination.Length < total)
+        // RFC 791's total length counts the IPv4 header; RFC 8200's payload length leaves it out.
+        if (udpLength > ushort.MaxValue || (ipVersion == 4 && total > ushort.MaxValue) || destination.Length < total)
         {
             throw new ArgumentException("Datagram too large for the destination.", nameof(payloadLength));
         }

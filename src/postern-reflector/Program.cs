@@ -59,13 +59,13 @@ static int Run(ReflectorOptions options)
                 ? $"rate limit {rate.PerSourceRate}/s burst {rate.PerSourceBurst} per /{rate.Ipv4PrefixLength} and /{rate.Ipv6PrefixLength}, global {(rate.GlobalRate == 0 ? "unlimited" : rate.GlobalRate + "/s")}"
                 : "no rate limit") +
             (options.StrictSize ? "; strict size" : ""));
-        SystemdNotify.Notify("READY=1");
+        SdNotify.Ready();
 
         while (!stop.Wait(TimeSpan.FromMinutes(1)))
         {
             JournalLog.Info(server.Counters.Describe());
         }
-        SystemdNotify.Notify("STOPPING=1");
+        SdNotify.Stopping();
         JournalLog.Info("stopping; " + server.Counters.Describe());
     }
     return 0;

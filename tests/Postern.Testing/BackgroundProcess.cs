@@ -111,6 +111,12 @@ public sealed class BackgroundProcess : IDisposable
         {
             if (!_process.HasExited)
             {
+                // Asked first, so that a daemon can clean up after itself; then made to.
+                Signal(15);
+                _process.WaitForExit(5000);
+            }
+            if (!_process.HasExited)
+            {
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(5000);
             }

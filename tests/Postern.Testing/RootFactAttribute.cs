@@ -11,3 +11,12 @@ public sealed class RootFactAttribute : FactAttribute
         Skip ??= Privileges.WhyNotIntegration();
     }
 }
+
+/// <summary>A theory that needs root and real kernel features (see <see cref="RootFactAttribute"/>).</summary>
+public sealed class RootTheoryAttribute : TheoryAttribute
+{
+    public RootTheoryAttribute()
+    {
+        Skip ??= Privileges.WhyNotIntegration();
+    }
+}

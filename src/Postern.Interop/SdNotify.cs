@@ -3,16 +3,14 @@ using System.Text;
 
 namespace Postern.Interop;
 
-/// <summary>sd_notify(3) without libsystemd: one datagram to the socket named by $NOTIFY_SOCKET
-/// (a path, or an abstract name written with a leading '@'). Does nothing outside systemd.</summary>
-public static class SystemdNotify
+/// <summary>systemd readiness without libsystemd: one datagram to $NOTIFY_SOCKET (sd_notify(3));
+/// a leading '@' names an abstract socket.</summary>
+public static class SdNotify
 {
-    /// <summary>Sends <paramref name="state"/> ("READY=1", "STOPPING=1", ...); returns false when
-    /// there is no notify socket or the datagram could not be sent.</summary>
-    public static bool Notify(string state)
+    public static bool Send(string state)
     {
         string? path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
-        if (string.IsNullOrEmpty(path) || (path[0] != '/' && path[0] != '@'))
+        if (string.IsNullOrEmpty(path))
         {
             return false;
         }
@@ -31,4 +29,10 @@ public static class SystemdNotify
             return false;
         }
     }
+
+    public static bool Ready() => Send("READY=1");
+
+    public static bool Stopping() => Send("STOPPING=1");
+
+    public static bool Status(string text) => Send("STATUS=" + text);
 }

@@ -1,0 +1,6 @@
+namespace Postern.Netfilter;
+
+public readonly record struct IptablesResult(int ExitCode, string Output, string Error)
+{
+    public bool Succeeded => ExitCode == 0;
+}

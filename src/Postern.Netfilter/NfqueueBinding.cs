@@ -1,0 +1,39 @@
+using Postern.Interop;
+
+namespace Postern.Netfilter;
+
+/// <summary>One bound NFQUEUE queue (fail-open, packet copy mode). Binding fails with a clear
+/// message when the queue is taken or the capability is missing.</summary>
+public sealed class NfqueueBinding : IDisposable
+{
+    private nint _handle;
+
+    private NfqueueBinding(ushort queueNumber, nint handle)
+    {
+        QueueNumber = queueNumber;
+        _handle = handle;
+    }
+
+    public ushort QueueNumber { get; }
+
+    internal nint Handle => _handle != 0 ? _handle : throw new ObjectDisposedException(nameof(NfqueueBinding));
+
+    public static NfqueueBinding Open(ushort queueNumber, NfqueueOptions options)
+    {
+        int error = Interop.Interop.NfqOpen(queueNumber, options.QueueMaxLength, options.CopyRange, options.ReceiveBufferBytes, out nint handle);
+        if (error != 0)
+        {
+            throw NfqueueException.ForOpen(queueNumber, error);
+        }
+        return new NfqueueBinding(queueNumber, handle);
+    }
+
+    public void Dispose()
+    {
+        nint handle = Interlocked.Exchange(ref _handle, 0);
+        if (handle != 0)
+        {
+            Interop.Interop.NfqClose(handle);
+        }
+    }
+}

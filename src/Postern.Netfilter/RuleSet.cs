@@ -1,0 +1,114 @@
+namespace Postern.Netfilter;
+
+/// <summary>The rules one instance owns. Every rule carries the instance's comment tag, is
+/// inserted only when absent and checked after insertion; removal takes exactly the rules that
+/// carry the tag, including those a killed instance left behind.</summary>
+public sealed class RuleSet
+{
+    private readonly Iptables _iptables;
+    private readonly List<FirewallRule> _installed = new();
+
+    private readonly IReadOnlyList<RulePlace> _cleanupPlaces;
+
+    /// <param name="cleanupPlaces">Every table and chain the role may ever put a rule in, whatever
+    /// this instance's options: stale rules are looked for there too (an earlier run may have been
+    /// started with other options).</param>
+    public RuleSet(Iptables iptables, string tag, IReadOnlyList<FirewallRule> rules, IEnumerable<RulePlace>? cleanupPlaces = null)
+    {
+        if (rules.Any(rule => rule.Tag != tag))
+        {
+            throw new ArgumentException("every rule must carry the set's tag", nameof(rules));
+        }
+        _iptables = iptables;
+        Tag = tag;
+        Rules = rules;
+        _cleanupPlaces = rules.Select(rule => new RulePlace(rule.Family, rule.Table, rule.Chain))
+            .Concat(cleanupPlaces ?? Array.Empty<RulePlace>())
+            .Distinct()
+            .ToArray();
+    }
+
+    public string Tag { get; }
+
+    public IReadOnlyList<FirewallRule> Rules { get; }
+
+    /// <summary>The commands <see cref="Install"/> would run, for --dry-run.</summary>
+    public IEnumerable<string> Describe() =>
+        Rules.Select(rule => Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-I")));
+
+    public bool IsPresent(FirewallRule rule) => _iptables.Run(rule.Family, rule.Arguments("-C")).Succeeded;
+
+    /// <summary>Inserts every rule that is absent, then checks each is there. On any failure the
+    /// rules inserted so far are removed and a <see cref="RuleSetException"/> says what failed.</summary>
+    public void Install()
+    {
+        foreach (FirewallRule rule in Rules)
+        {
+            if (IsPresent(rule))
+            {
+                continue;
+            }
+            IptablesResult result = _iptables.Run(rule.Family, rule.Arguments("-I"));
+            if (!result.Succeeded)
+            {
+                Remove();
+                throw new RuleSetException(
+                    $"cannot insert {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-I"))}: {result.Error}");
+            }
+            _installed.Add(rule);
+            if (!IsPresent(rule))
+            {
+                Remove();
+                throw new RuleSetException($"rule not found after insertion: {string.Join(' ', rule.RuleArguments)}");
+            }
+        }
+    }
+
+    /// <summary>Removes this set's rules (every copy of each), and returns how many went.</summary>
+    public int Remove()
+    {
+        int removed = 0;
+        foreach (FirewallRule rule in Rules)
+        {
+            // Bounded: a rule that cannot be deleted must not spin forever.
+            for (int i = 0; i < 16 && _iptables.Run(rule.Family, rule.Arguments("-D")).Succeeded; i++)
+            {
+                removed++;
+            }
+        }
+        _installed.Clear();
+        return removed;
+    }
+
+    /// <summary>Removes every rule in the given tables and chains whose comment is this set's
+    /// tag, whatever its arguments (an older version's rules, or a killed instance's). Returns
+    /// how many went.</summary>
+    public int RemoveStale()
+    {
+        int removed = 0;
+        foreach (RulePlace place in _cleanupPlaces)
+        {
+            IptablesResult listing = _iptables.Run(place.Family, new[] { "-w", "-t", place.Table, "-S", place.Chain });
+            if (!listing.Succeeded)
+            {
+                continue;
+            }
+            foreach (string line in listing.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                List<string> arguments = RuleSpecParser.Split(line);
+                if (arguments.Count < 2 || arguments[0] != "-A" || RuleSpecParser.Comment(arguments) != Tag)
+                {
+                    continue;
+                }
+                arguments[0] = "-D";
+                var delete = new List<string> { "-w", "-t", place.Table };
+                delete.AddRange(arguments);
+                if (_iptables.Run(place.Family, delete).Succeeded)
+                {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+}

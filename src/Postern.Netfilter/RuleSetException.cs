@@ -1,0 +1,3 @@
+namespace Postern.Netfilter;
+
+public sealed class RuleSetException(string message) : Exception(message);
