@@ -88,6 +88,14 @@ public sealed class ReflectorServer : IDisposable
         {
             return "--global-rate must be 0 (no global limit) or more.";
         }
+        if (options.StatsInterval < TimeSpan.Zero || options.StatsInterval > TimeSpan.FromDays(1))
+        {
+            return "--stats-interval must be between 0 and 86400 seconds.";
+        }
+        if (options.MaxTcpConnections < 1)
+        {
+            return "--max-tcp-connections must be at least 1.";
+        }
         if (rate.TableSize is < 4 or > (1 << 24))
         {
             return "--rate-table must be between 4 and 16777216 entries.";

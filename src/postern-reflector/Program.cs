@@ -5,7 +5,7 @@ using Postern.Reflector;
 using Postern.ReflectorCli;
 
 // postern-reflector: wiring only. The command line becomes ReflectorOptions, the server runs until
-// SIGTERM or SIGINT, and the counters are logged every minute, on SIGUSR1 and at exit.
+// SIGTERM or SIGINT, and the counters are logged every --stats-interval, on SIGUSR1 and at exit.
 var command = new ReflectorCommand();
 RootCommand root = command.Build();
 root.SetAction(parsed => Run(command.ToOptions(parsed)));
@@ -61,7 +61,8 @@ static int Run(ReflectorOptions options)
             (options.StrictSize ? "; strict size" : ""));
         SdNotify.Ready();
 
-        while (!stop.Wait(TimeSpan.FromMinutes(1)))
+        TimeSpan interval = options.StatsInterval == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : options.StatsInterval;
+        while (!stop.Wait(interval))
         {
             JournalLog.Info(server.Counters.Describe());
         }

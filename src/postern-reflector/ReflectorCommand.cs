@@ -107,6 +107,13 @@ internal sealed class ReflectorCommand
         DefaultValueFactory = _ => 1024,
     };
 
+    public Option<int> StatsInterval { get; } = new("--stats-interval")
+    {
+        Description = "Seconds between one-line counter summaries (0: only on SIGUSR1 and at exit)",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 60,
+    };
+
     public RootCommand Build()
     {
         var root = new RootCommand(
@@ -127,6 +134,7 @@ internal sealed class ReflectorCommand
         root.Options.Add(RateTable);
         root.Options.Add(NoRateLimit);
         root.Options.Add(MaxTcpConnections);
+        root.Options.Add(StatsInterval);
         return root;
     }
 
@@ -142,6 +150,7 @@ internal sealed class ReflectorCommand
             LogRequests = result.GetValue(LogRequests),
             Software = result.GetValue(Software) ?? "",
             MaxTcpConnections = result.GetValue(MaxTcpConnections),
+            StatsInterval = TimeSpan.FromSeconds(result.GetValue(StatsInterval)),
             RateLimit = new RateLimitOptions
             {
                 Enabled = !result.GetValue(NoRateLimit),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Postern.Testing;
 
@@ -28,6 +29,33 @@ public class RealClientTests
         Assert.Equal("Your address is ('127.0.0.1', 40062)\n", tcp.Output);
         CommandResult silent = host.Sh("socat -t 5 - TCP6:[::1]:3478,sourceport=40063 </dev/null", ClientTimeout);
         Assert.Equal("Your address is ('::1', 40063, 0, 0)\n", silent.Output);
+    }
+
+    /// <summary>Started as nobody with no flags at all: the default ports (UDP 2727, UDP and TCP
+    /// 3478) need no capability, and every one of them answers.</summary>
+    [RootFact]
+    public void RunsUnprivilegedOnItsDefaultPorts()
+    {
+        using Netns host = Netns.Create("refl");
+        using BackgroundProcess reflector = host.Start("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", Reflector.Binary,
+            "--stats-interval", "1");
+        Assert.True(reflector.WaitForOutput("listening on udp:[::]:3478, tcp:[::]:3478, udp:[::]:2727", Reflector.StartTimeout), reflector.Output);
+        // `ip netns exec` and setpriv exec in turn: the pid started is the reflector's.
+        string[] owner = Shell.Check("ps", "-o", "user=,comm=", "-p", reflector.Id.ToString(CultureInfo.InvariantCulture))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(new[] { "nobody", "postern-reflect" }, owner);
+
+        Assert.Equal("Your address is ('127.0.0.1', 40070)\n",
+            host.Sh("echo hello | socat -t 2 - UDP4:127.0.0.1:2727,sourceport=40070", ClientTimeout).Output);
+        Assert.Equal("Your address is ('127.0.0.1', 40071)\n",
+            host.Sh("echo hello | socat -t 2 - UDP4:127.0.0.1:3478,sourceport=40071", ClientTimeout).Output);
+        Assert.Equal("Your address is ('127.0.0.1', 40072)\n",
+            host.Sh("socat -t 5 - TCP4:127.0.0.1:3478,sourceport=40072 </dev/null", ClientTimeout).Output);
+        CommandResult stun = host.Run(ClientTimeout, "turnutils_stunclient", "127.0.0.1");
+        Assert.Matches(@"UDP reflexive addr: 127\.0\.0\.1:\d+", stun.Output + stun.Error);
+
+        // --stats-interval 1: the counters come by themselves, with what was just answered.
+        Assert.True(reflector.WaitForOutput("<6>counters: answered=4 (stun=1 stun-error=0 text=3)", TimeSpan.FromSeconds(5)), reflector.Output);
     }
 
     [RootFact]
