@@ -37,7 +37,25 @@ public class RealClientTests
     public void RunsUnprivilegedOnItsDefaultPorts()
     {
         using Netns host = Netns.Create("refl");
-        using BackgroundProcess reflector = host.Start("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", Reflector.Binary,
+        // A copy nobody can reach, wherever the checkout is (/root is not open to other users).
+        string directory = Directory.CreateTempSubdirectory("postern-reflector-").FullName;
+        string binary = Path.Combine(directory, "postern-reflector");
+        File.Copy(Reflector.Binary, binary);
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        try
+        {
+            RunAsNobody(host, binary);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static void RunAsNobody(Netns host, string binary)
+    {
+        using BackgroundProcess reflector = host.Start("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", binary,
             "--stats-interval", "1");
         Assert.True(reflector.WaitForOutput("listening on udp:[::]:3478, tcp:[::]:3478, udp:[::]:2727", Reflector.StartTimeout), reflector.Output);
         // `ip netns exec` and setpriv exec in turn: the pid started is the reflector's.
