@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Net;
 using Postern.Wire;
 
+using Postern.Wire.Tests;
+
 namespace Postern.Aaaa.Tests;
 
 /// <summary>Whole IPv4 and IPv6 UDP datagrams around DNS messages, as NFQUEUE hands them over:

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using Postern.Wire;
 
+using Postern.Wire.Tests;
+
 namespace Postern.Aaaa.Tests;
 
 /// <summary>The whole IP packet that answers a query: addressed back to the client from the

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One man page per role, made by help2man from the binary's own --help and --version output, so
+# the page and the help text cannot drift apart. packaging/man/<role>.h2m adds the sections --help
+# has no place for (NAME, FILES, SEE ALSO). Output: $PKG_OUT/man/<role>.8 (uncompressed; the
+# packages gzip them).
+source "$(dirname "$0")/../roles.sh"
+out="$PKG_OUT/man"
+rm -rf "$out"
+mkdir -p "$out"
+for role in $ROLES; do
+    include=$(role_file man "$role" .h2m)
+    # help2man takes the date from SOURCE_DATE_EPOCH, so the page is reproducible.
+    if [ -n "$include" ]; then
+        extra=(--include="$include")
+    else
+        extra=(--name="a Postern role")
+    fi
+    help2man --no-info --section=8 --manual="System Administration" --source="Postern $VERSION" \
+        "${extra[@]}" --output="$out/$role.8" "$BIN/$role"
+    # The page must document every option --help lists.
+    for option in $("$BIN/$role" --help | grep -o '^  --[a-z0-9-]*' | tr -d ' '); do
+        grep -q -- "$(printf '%s' "$option" | sed 's/-/\\\\-/g')" "$out/$role.8" \
+            || { echo "$role.8 lacks $option" >&2; exit 1; }
+    done
+    echo "man: $out/$role.8"
+done

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds postern-<version>-openwrt-<arch>.tar.gz: a tree that unpacks over the root filesystem of
+# an OpenWrt-like image (tar -xzf ... -C /): the binaries in /usr/sbin, a procd init script per
+# role in /etc/init.d, its UCI config in /etc/config, and the helper they share in
+# /lib/functions. Every role present in build/bin is included (see roles.sh).
+source "$(dirname "$0")/../roles.sh"
+here="$PACKAGING/openwrt"
+root="$PKG_OUT/openwrt/root"
+rm -rf "$PKG_OUT/openwrt"
+mkdir -p "$root/usr/sbin" "$root/etc/init.d" "$root/etc/config" "$root/lib/functions"
+umask 022
+install -m 0644 "$here/postern.sh" "$root/lib/functions/postern.sh"
+for role in $ROLES; do
+    install -m 0755 "$BIN/$role" "$root/usr/sbin/$role"
+    init=$(role_file openwrt "$role" .init)
+    config=$(role_file openwrt "$role" .config)
+    if [ -n "$init" ] && [ -n "$config" ]; then
+        install -m 0755 "$init" "$root/etc/init.d/$role"
+        install -m 0644 "$config" "$root/etc/config/$role"
+    else
+        echo "openwrt: $role has no procd script or UCI config in packaging/openwrt; binary only" >&2
+    fi
+done
+tarball="$PKG_OUT/postern-$VERSION-openwrt-$RPM_ARCH.tar.gz"
+rm -f "$PKG_OUT"/postern-*-openwrt-*.tar.gz
+# Owned by root, fixed times and order: the same tree gives the same tarball.
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+    -C "$root" -cf - . | gzip -9n > "$tarball"
+echo "openwrt: $tarball ($ROLES)"

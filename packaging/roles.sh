@@ -1,0 +1,56 @@
+# Sourced by the packaging scripts: what to package, found in the build output rather than
+# listed, so that every role the build produced is packaged and a role not built yet is skipped.
+#   BIN       the AOT output (every postern-X, with its stripped symbols in postern-X.dbg)
+#   ROLES     the roles present there, e.g. "postern-aaaa postern-reflector"
+#   VERSION   from the repository's VERSION file, the one place the version comes from
+#   SOURCE_DATE_EPOCH  the last commit's time, so that rebuilt packages are byte-identical
+set -euo pipefail
+PACKAGING=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$PACKAGING")
+BIN=${BIN:-$REPO/build/bin}
+PKG_OUT=${PKG_OUT:-$REPO/build/packages}
+VERSION=$(tr -d ' \n' < "$REPO/VERSION")
+PKG_RELEASE=${PKG_RELEASE:-1}
+RID=${RID:-linux-x64}
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+    SOURCE_DATE_EPOCH=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || stat -c %Y "$REPO/VERSION")
+fi
+export SOURCE_DATE_EPOCH
+
+ROLES=
+for binary in "$BIN"/postern-*; do
+    case $binary in *.dbg | *.pdb | *.*) continue ;; esac
+    [ -f "$binary" ] && [ -x "$binary" ] || continue
+    ROLES="$ROLES $(basename "$binary")"
+done
+ROLES=${ROLES# }
+if [ -z "$ROLES" ]; then
+    echo "no postern-* binaries in $BIN: run make build first" >&2
+    exit 1
+fi
+
+# Per-role files are optional: a role without a unit, say, is packaged without one, with a note.
+role_file() { # role_file DIR ROLE SUFFIX: prints the path when the file exists
+    local path="$PACKAGING/$1/$2$3"
+    [ -f "$path" ] && printf '%s\n' "$path"
+    return 0
+}
+
+# RID to package architecture names.
+case $RID in
+    linux-x64) DEB_ARCH=amd64 RPM_ARCH=x86_64 ;;
+    linux-arm64) DEB_ARCH=arm64 RPM_ARCH=aarch64 ;;
+    linux-arm) DEB_ARCH=armhf RPM_ARCH=armv7hl ;;
+    linux-musl-x64) DEB_ARCH=musl-linux-amd64 RPM_ARCH=x86_64 ;;
+    *) echo "RID $RID: no package architecture known" >&2; exit 1 ;;
+esac
+
+# The build id the debugger looks the symbols up by: /usr/lib/debug/.build-id/xx/rest.debug.
+build_id() {
+    readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }'
+}
+
+# Reproducible trees: fixed times, no group or other write bits.
+normalize_tree() {
+    find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}

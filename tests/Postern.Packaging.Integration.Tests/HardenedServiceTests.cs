@@ -1,0 +1,96 @@
+using Postern.Testing;
+
+namespace Postern.Packaging.Integration.Tests;
+
+/// <summary>The binaries do their work under their units' sandbox (see sandbox.sh): read-only
+/// system, only the unit's capabilities, no new privileges, the unit's environment, traced so that
+/// the system call filter, the address families and MemoryDenyWriteExecute are checked against
+/// what really ran, iptables children included. Everything happens in a network namespace of the
+/// test's own; only loopback traffic.</summary>
+[Collection(PackagingCollection.Name)]
+public sealed class HardenedServiceTests
+{
+    private static readonly TimeSpan s_start = TimeSpan.FromSeconds(30);
+
+    [RootFact]
+    public void Aaaa_answers_and_cleans_up_under_its_unit_with_iptables_nft() => AaaaLifecycle("iptables-nft");
+
+    [RootFact]
+    public void Aaaa_answers_and_cleans_up_under_its_unit_with_iptables_legacy() => AaaaLifecycle("iptables-legacy");
+
+    private static void AaaaLifecycle(string iptables)
+    {
+        var unit = new UnitFile(PackageBuild.UnitPath("postern-aaaa"));
+        string binary = Repository.Binary("postern-aaaa");
+        string ip6tables = iptables.Replace("iptables", "ip6tables", StringComparison.Ordinal);
+        string[] options = { "--chain", "output", "--stats-interval", "0", "--iptables", iptables };
+        using Netns netns = Netns.Create("pkgsvc");
+
+        string Rules() =>
+            netns.Check(iptables, "-S") + netns.Check(iptables, "-t", "raw", "-S") +
+            netns.Check(ip6tables, "-S") + netns.Check(ip6tables, "-t", "raw", "-S");
+
+        // Start: readiness through NOTIFY_SOCKET, once the rules are in.
+        using (SandboxRun run = SandboxRun.Start(netns, unit, binary, options))
+        {
+            Assert.True(run.WaitForOutput("READY=1", s_start), "no READY=1 under the sandbox:\n" + run.Output);
+            string rules = Rules();
+            Assert.Contains("NFQUEUE --queue-num 53", rules, StringComparison.Ordinal);
+            Assert.Contains("postern-aaaa:q53", rules, StringComparison.Ordinal);
+
+            // It answers: an AAAA query on loopback gets NOERROR with no answer.
+            CommandResult dig = netns.Run(TimeSpan.FromSeconds(20), "dig", "+tries=1", "+time=3", "@127.0.0.1", "example.com", "AAAA");
+            Assert.Contains("status: NOERROR", dig.Output, StringComparison.Ordinal);
+            Assert.Contains("ANSWER: 0,", dig.Output, StringComparison.Ordinal);
+
+            // systemd stops it with SIGTERM: the rules go, the exit is clean.
+            run.Signal("TERM");
+            (int exit, string output, SyscallTrace trace) = run.WaitForEnd(TimeSpan.FromSeconds(20));
+            Assert.True(exit == 0, output);
+            Assert.DoesNotContain("postern-aaaa", Rules(), StringComparison.Ordinal);
+            Assert.Contains("execve(\"/usr/sbin/" + iptables, trace.Log, StringComparison.Ordinal);
+            SandboxRun.AssertWithinUnit(unit, trace);
+        }
+
+        // Killed (SIGKILL, a crash): the rules stay, and ExecStopPost's --cleanup with the same
+        // options, under the same sandbox, removes them.
+        using (SandboxRun run = SandboxRun.Start(netns, unit, binary, options))
+        {
+            Assert.True(run.WaitForOutput("READY=1", s_start), run.Output);
+            run.Signal("KILL");
+            run.WaitForEnd(TimeSpan.FromSeconds(20));
+            Assert.Contains("postern-aaaa:q53", Rules(), StringComparison.Ordinal);
+        }
+        (int cleanupExit, string cleanupOutput, SyscallTrace cleanupTrace) =
+            SandboxRun.Run(netns, unit, binary, options.Append("--cleanup").ToArray());
+        Assert.True(cleanupExit == 0, cleanupOutput);
+        Assert.DoesNotContain("postern-aaaa", Rules(), StringComparison.Ordinal);
+        SandboxRun.AssertWithinUnit(unit, cleanupTrace);
+    }
+
+    /// <summary>postern-reflector is being built on another branch: when its binary is in
+    /// build/bin, it must answer on its default port under its unit (an unprivileged user, no
+    /// capabilities); until then only the unit itself is checked (SystemdUnitTests).</summary>
+    [RootFact]
+    public void Reflector_answers_under_its_unit_when_built()
+    {
+        string binary = Path.Combine(Repository.Bin, "postern-reflector");
+        if (!File.Exists(binary))
+        {
+            return;
+        }
+        var unit = new UnitFile(PackageBuild.UnitPath("postern-reflector"));
+        Assert.Equal(new[] { "nobody", "" }, SandboxRun.SandboxArguments(unit));
+        using Netns netns = Netns.Create("pkgrefl");
+        using SandboxRun run = SandboxRun.Start(netns, unit, binary);
+        Assert.True(run.WaitForOutput("READY=1", s_start), "no READY=1 under the sandbox:\n" + run.Output);
+
+        CommandResult reply = netns.Sh("echo hello | socat -T 3 - UDP:127.0.0.1:2727", TimeSpan.FromSeconds(20));
+        Assert.Contains("Your address is ('127.0.0.1', ", reply.Output, StringComparison.Ordinal);
+
+        run.Signal("TERM");
+        (int exit, string output, SyscallTrace trace) = run.WaitForEnd(TimeSpan.FromSeconds(20));
+        Assert.True(exit == 0, output);
+        SandboxRun.AssertWithinUnit(unit, trace);
+    }
+}
