@@ -2,6 +2,7 @@
  * which need not be local), in batches with sendmmsg. */
 #define _GNU_SOURCE
 #include "pal_rawsocket.h"
+#include "pal_sendmmsg.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -124,28 +125,11 @@ int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, PosternRaw
             filled++;
         }
 
-        int32_t done = 0;
-        while (done < filled)
+        int32_t errors[SendChunk];
+        *sentCount += PosternSendAll(fd, messages, filled, errors);
+        for (int32_t i = 0; i < filled; i++)
         {
-            int sent = sendmmsg(fd, messages + done, (unsigned int)(filled - done), 0);
-            if (sent < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                /* sendmmsg reports the first failure only when nothing went: that datagram
-                 * carries the errno and the rest are tried again. */
-                datagrams[indexes[done]].Error = errno;
-                done++;
-                continue;
-            }
-            for (int i = 0; i < sent; i++)
-            {
-                datagrams[indexes[done + i]].Error = 0;
-            }
-            *sentCount += sent;
-            done += sent;
+            datagrams[indexes[i]].Error = errors[i];
         }
     }
     return 0;

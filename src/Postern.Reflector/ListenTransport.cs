@@ -1,0 +1,7 @@
+namespace Postern.Reflector;
+
+public enum ListenTransport
+{
+    Udp,
+    Tcp,
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Net;
+
+namespace Postern.Reflector;
+
+/// <summary>The whole reflector: for every UDP listener one SO_REUSEPORT socket and one thread per
+/// worker, for every TCP listener one accepting socket; with an alternate address, the first UDP
+/// listener and the alternate make RFC 5780's four addresses, each worker holding a socket on
+/// every one of them.</summary>
+public sealed class ReflectorServer : IDisposable
+{
+    private readonly List<UdpSocket> _sockets = new();
+    private readonly List<UdpWorker> _workers = new();
+    private readonly List<StunTcpServer> _tcpServers = new();
+    private readonly List<string> _bound = new();
+
+    public ReflectorServer(ReflectorOptions options)
+    {
+        string? problem = Validate(options);
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+        Options = options;
+        RateLimiter? limiter = options.RateLimit.Enabled ? new RateLimiter(options.RateLimit) : null;
+        Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter);
+        try
+        {
+            Bind();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public ReflectorOptions Options { get; }
+
+    public ReflectorResponder Responder { get; }
+
+    public ReflectorCounters Counters { get; } = new();
+
+    public StunEndpoints? Endpoints { get; private set; }
+
+    /// <summary>What the UDP worker threads have allocated since they started.</summary>
+    public long UdpWorkerAllocatedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (UdpWorker worker in _workers)
+            {
+                total += worker.AllocatedBytes;
+            }
+            return total;
+        }
+    }
+
+    /// <summary>What was bound, for the start-up log line.</summary>
+    public IReadOnlyList<string> Bound => _bound;
+
+    /// <summary>One sentence on what is wrong with the options, or null.</summary>
+    public static string? Validate(ReflectorOptions options)
+    {
+        if (options.Listen.Count == 0)
+        {
+            return "nothing to listen on: give at least one --listen address.";
+        }
+        if (options.Workers < 1 || options.Workers > 256)
+        {
+            return "--workers must be between 1 and 256.";
+        }
+        RateLimitOptions rate = options.RateLimit;
+        if (rate.Enabled && (rate.PerSourceRate < 1 || rate.PerSourceBurst < 1))
+        {
+            return "--rate-limit and --rate-burst must be at least 1 (use --no-rate-limit to turn limiting off).";
+        }
+        if (rate.Ipv4PrefixLength is < 1 or > 32)
+        {
+            return "--rate-prefix4 must be between 1 and 32.";
+        }
+        if (rate.Ipv6PrefixLength is < 1 or > 64)
+        {
+            return "--rate-prefix6 must be between 1 and 64.";
+        }
+        if (rate.GlobalRate < 0)
+        {
+            return "--global-rate must be 0 (no global limit) or more.";
+        }
+        if (options.StatsInterval < TimeSpan.Zero || options.StatsInterval > TimeSpan.FromDays(1))
+        {
+            return "--stats-interval must be between 0 and 86400 seconds.";
+        }
+        if (options.MaxTcpConnections < 1)
+        {
+            return "--max-tcp-connections must be at least 1.";
+        }
+        if (rate.TableSize is < 4 or > (1 << 24))
+        {
+            return "--rate-table must be between 4 and 16777216 entries.";
+        }
+        if (System.Text.Encoding.UTF8.GetByteCount(options.Software) > ReflectorResponder.MaxSoftwareBytes || options.Software.Length >= 128)
+        {
+            return "--software must be fewer than 128 characters (RFC 8489 section 14.14).";
+        }
+        if (options.Alternate is { } alternate)
+        {
+            ListenEndpoint? primary = options.Listen.FirstOrDefault(e => e.Transport == ListenTransport.Udp);
+            if (primary is null)
+            {
+                return "--alternate needs a UDP --listen address to pair with.";
+            }
+            if (primary.IsWildcard)
+            {
+                return $"--alternate needs the first UDP --listen address to name the primary IP (not {primary}), as in --listen udp:203.0.113.10:3478.";
+            }
+            if (primary.Address.AddressFamily != alternate.Address.AddressFamily)
+            {
+                return "--alternate must be of the same address family as the first UDP --listen address.";
+            }
+            if (primary.Address.Equals(alternate.Address) || primary.Port == alternate.Port)
+            {
+                return "--alternate must differ from the first UDP --listen address in both IP address and port.";
+            }
+        }
+        return null;
+    }
+
+    private void Bind()
+    {
+        ListenEndpoint? primary = Options.Alternate is null ? null : Options.Listen.First(e => e.Transport == ListenTransport.Udp);
+        foreach (ListenEndpoint endpoint in Options.Listen)
+        {
+            if (endpoint.Transport == ListenTransport.Tcp)
+            {
+                var server = new StunTcpServer(endpoint, Responder, Counters, Options);
+                _tcpServers.Add(server);
+                _bound.Add(server.Endpoint.ToString());
+            }
+            else if (ReferenceEquals(endpoint, primary))
+            {
+                BindRfc5780(endpoint, Options.Alternate!);
+            }
+            else
+            {
+                ushort port = endpoint.Port;
+                for (int w = 0; w < Options.Workers; w++)
+                {
+                    UdpSocket socket = Open(endpoint.Address, port);
+                    port = socket.Port; // port 0: every worker joins the first one's port
+                    _workers.Add(new UdpWorker(socket, null, null, 0, Responder, Counters, Options.LogRequests));
+                }
+                _bound.Add((endpoint with { Port = port }).ToString());
+            }
+        }
+    }
+
+    private void BindRfc5780(ListenEndpoint primary, IPEndPoint alternate)
+    {
+        var endpoints = new StunEndpoints(primary.Address, primary.Port, alternate.Address, (ushort)alternate.Port);
+        Endpoints = endpoints;
+        for (int w = 0; w < Options.Workers; w++)
+        {
+            var sockets = new UdpSocket[StunEndpoints.Count];
+            for (int i = 0; i < StunEndpoints.Count; i++)
+            {
+                sockets[i] = Open(endpoints.IPAddressOf(i), endpoints.Port(i));
+            }
+            for (int i = 0; i < StunEndpoints.Count; i++)
+            {
+                _workers.Add(new UdpWorker(sockets[i], sockets, endpoints, i, Responder, Counters, Options.LogRequests));
+            }
+        }
+        for (int i = 0; i < StunEndpoints.Count; i++)
+        {
+            _bound.Add("udp:" + ListenEndpoint.Format(endpoints.IPAddressOf(i), endpoints.Port(i)) + (i == 0 ? " (RFC 5780 primary)" : " (RFC 5780)"));
+        }
+    }
+
+    private UdpSocket Open(IPAddress address, ushort port)
+    {
+        UdpSocket socket = UdpSocket.Open(address, port, Options.UdpBufferBytes);
+        _sockets.Add(socket);
+        return socket;
+    }
+
+    public void Start()
+    {
+        for (int i = 0; i < _workers.Count; i++)
+        {
+            _workers[i].Start(string.Create(CultureInfo.InvariantCulture, $"udp-worker-{i}"));
+        }
+        foreach (StunTcpServer server in _tcpServers)
+        {
+            server.Start();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (UdpWorker worker in _workers)
+        {
+            worker.Stop();
+        }
+        foreach (UdpWorker worker in _workers)
+        {
+            worker.Join();
+        }
+        foreach (StunTcpServer server in _tcpServers)
+        {
+            server.Dispose();
+        }
+        foreach (UdpSocket socket in _sockets)
+        {
+            socket.Dispose();
+        }
+        _workers.Clear();
+        _tcpServers.Clear();
+        _sockets.Clear();
+    }
+}

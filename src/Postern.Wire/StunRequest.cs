@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Postern.Wire;
+
+/// <summary>What a Binding server needs to know of one STUN request, read in one pass without
+/// copying: whether it is RFC 3489 (no magic cookie), its CHANGE-REQUEST flags, whether it carried
+/// a FINGERPRINT, its RESPONSE-PORT, and the comprehension-required attributes it did not
+/// understand (RESPONSE-PORT is left to the server: only an RFC 5780 server understands it).</summary>
+public struct StunRequest
+{
+    /// <summary>At most this many unknown attributes are listed back in a 420 answer, so that a
+    /// request stuffed with them cannot buy a long reply.</summary>
+    public const int MaxUnknown = 4;
+
+    public ushort MessageType;
+    public bool IsClassic;
+    public bool HasFingerprint;
+    public bool HasChangeRequest;
+    public uint ChangeFlags;
+    public bool HasResponsePort;
+    public ushort ResponsePort;
+    public int UnknownCount;
+    public UnknownList Unknown;
+
+    public readonly int Class => StunMessageType.ClassOf(MessageType);
+
+    public readonly ushort Method => StunMessageType.MethodOf(MessageType);
+
+    [InlineArray(MaxUnknown)]
+    public struct UnknownList
+    {
+        private ushort _element0;
+    }
+
+    /// <summary>Reads a message that passed <see cref="StunMessage.IsStunFramed"/>. Returns
+    /// <see cref="StunParseStatus.Malformed"/> for anything that a STUN agent must silently
+    /// discard: attributes running past the end, a FINGERPRINT that is not last or does not match,
+    /// a CHANGE-REQUEST of the wrong size.</summary>
+    public static StunParseStatus TryParse(ReadOnlySpan<byte> message, out StunRequest request)
+    {
+        request = default;
+        if (!StunMessage.IsStunFramed(message))
+        {
+            return StunParseStatus.NotStun;
+        }
+        request.MessageType = StunMessage.TypeOf(message);
+        request.IsClassic = !StunMessage.HasMagicCookie(message);
+
+        var reader = new StunReader(message);
+        bool afterIntegrity = false;
+        while (reader.TryRead(out ushort type, out ReadOnlySpan<byte> value, out int attributeOffset))
+        {
+            if (request.HasFingerprint)
+            {
+                // RFC 8489 section 14.7: FINGERPRINT is the last attribute.
+                return StunParseStatus.Malformed;
+            }
+            switch (type)
+            {
+                case StunAttribute.Fingerprint:
+                    // RFC 8489 section 14.7: CRC-32 of the message up to the attribute, XOR "STUN".
+                    if (value.Length != 4 ||
+                        BinaryPrimitives.ReadUInt32BigEndian(value) !=
+                        (Crc32.Compute(message.Slice(0, attributeOffset)) ^ StunAttribute.FingerprintXor))
+                    {
+                        return StunParseStatus.Malformed;
+                    }
+                    request.HasFingerprint = true;
+                    continue;
+                case StunAttribute.MessageIntegrity:
+                case StunAttribute.MessageIntegritySha256:
+                    // RFC 8489 section 14.5: attributes after it (but FINGERPRINT) are ignored.
+                    afterIntegrity = true;
+                    continue;
+            }
+            if (afterIntegrity)
+            {
+                continue;
+            }
+            if (type == StunAttribute.ChangeRequest)
+            {
+                // RFC 5780 section 7.2: 32 bits, flags in the last byte.
+                if (value.Length != 4)
+                {
+                    return StunParseStatus.Malformed;
+                }
+                request.HasChangeRequest = true;
+                request.ChangeFlags = BinaryPrimitives.ReadUInt32BigEndian(value) &
+                                      (StunAttribute.ChangeIpFlag | StunAttribute.ChangePortFlag);
+            }
+            else if (type == StunAttribute.ResponsePort)
+            {
+                // RFC 5780 section 7.5: a 16-bit port and 16 bits of padding. Whether it is
+                // honoured is the server's choice; the reader only records it.
+                if (value.Length != 4)
+                {
+                    return StunParseStatus.Malformed;
+                }
+                request.HasResponsePort = true;
+                request.ResponsePort = BinaryPrimitives.ReadUInt16BigEndian(value);
+            }
+            else if (!StunAttribute.IsUnderstood(type) && request.UnknownCount < MaxUnknown)
+            {
+                request.Unknown[request.UnknownCount++] = type;
+            }
+        }
+        if (reader.IsMalformed)
+        {
+            return StunParseStatus.Malformed;
+        }
+        return request.Class switch
+        {
+            StunMessageType.ClassRequest => StunParseStatus.Request,
+            _ => StunParseStatus.NotRequest,
+        };
+    }
+}

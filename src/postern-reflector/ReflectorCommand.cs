@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using Postern.Reflector;
+
+namespace Postern.ReflectorCli;
+
+/// <summary>The command line: every flag, its description, and how it becomes
+/// <see cref="ReflectorOptions"/>.</summary>
+internal sealed class ReflectorCommand
+{
+    private static readonly RateLimitOptions s_rateDefaults = new();
+
+    public Option<ListenEndpoint[]> Listen { get; } = new("--listen", "-l")
+    {
+        Description = "Where to listen: udp:HOST:PORT or tcp:HOST:PORT, IPv6 hosts in brackets, several separated by " +
+                      "commas or spaces or given again [default: udp:[::]:3478,tcp:[::]:3478,udp:[::]:2727]",
+        HelpName = "udp|tcp:HOST:PORT",
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = ParseListen,
+    };
+
+    public Option<IPEndPoint?> Alternate { get; } = new("--alternate")
+    {
+        Description = "RFC 5780: the second IP address and port (both must be local). With it, the first UDP --listen " +
+                      "address (which must name its IP) answers CHANGE-REQUEST from the other IP and/or port and " +
+                      "sends RESPONSE-ORIGIN and OTHER-ADDRESS",
+        HelpName = "IP:PORT",
+        CustomParser = ParseAlternate,
+    };
+
+    public Option<int> Workers { get; } = new("--workers")
+    {
+        HelpName = "N",
+        Description = "Threads per UDP address, each with its own SO_REUSEPORT socket",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public Option<bool> StrictSize { get; } = new("--strict-size")
+    {
+        Description = "Never answer with more bytes than the request had: larger answers are not sent (amplification factor at most 1)",
+    };
+
+    public Option<bool> LogRequests { get; } = new("--log-requests")
+    {
+        Description = "Log one line per request (off by default: only counters are logged)",
+    };
+
+    public Option<string> Software { get; } = new("--software")
+    {
+        Description = "Text of the STUN SOFTWARE attribute in every STUN answer (none by default)",
+        HelpName = "TEXT",
+        DefaultValueFactory = _ => "",
+    };
+
+    public Option<int> RateLimit { get; } = new("--rate-limit")
+    {
+        HelpName = "N",
+        Description = "Answers per second per source (an IPv4 /32 or an IPv6 /64)",
+        DefaultValueFactory = _ => s_rateDefaults.PerSourceRate,
+    };
+
+    public Option<int> RateBurst { get; } = new("--rate-burst")
+    {
+        HelpName = "N",
+        Description = "Answers a source may have at once before --rate-limit applies",
+        DefaultValueFactory = _ => s_rateDefaults.PerSourceBurst,
+    };
+
+    public Option<int> RatePrefix4 { get; } = new("--rate-prefix4")
+    {
+        HelpName = "N",
+        Description = "IPv4 prefix length that makes one source for rate limiting",
+        DefaultValueFactory = _ => s_rateDefaults.Ipv4PrefixLength,
+    };
+
+    public Option<int> RatePrefix6 { get; } = new("--rate-prefix6")
+    {
+        HelpName = "N",
+        Description = "IPv6 prefix length that makes one source for rate limiting (at most 64)",
+        DefaultValueFactory = _ => s_rateDefaults.Ipv6PrefixLength,
+    };
+
+    public Option<int> GlobalRate { get; } = new("--global-rate")
+    {
+        HelpName = "N",
+        Description = "Answers per second over all sources together; 0 for no global budget",
+        DefaultValueFactory = _ => s_rateDefaults.GlobalRate,
+    };
+
+    public Option<int> RateTable { get; } = new("--rate-table")
+    {
+        HelpName = "N",
+        Description = "Sources tracked at once by the rate limiter (a fixed table)",
+        DefaultValueFactory = _ => s_rateDefaults.TableSize,
+    };
+
+    public Option<bool> NoRateLimit { get; } = new("--no-rate-limit")
+    {
+        Description = "Answer every request: no per-source and no global budget (for benchmarks and closed networks)",
+    };
+
+    public Option<int> MaxTcpConnections { get; } = new("--max-tcp-connections")
+    {
+        HelpName = "N",
+        Description = "TCP connections served at once; more are closed at once",
+        DefaultValueFactory = _ => 1024,
+    };
+
+    public Option<int> StatsInterval { get; } = new("--stats-interval")
+    {
+        Description = "Seconds between one-line counter summaries (0: only on SIGUSR1 and at exit)",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 60,
+    };
+
+    public RootCommand Build()
+    {
+        var root = new RootCommand(
+            "postern-reflector: tells every client its public address and port. Any UDP datagram that is not STUN " +
+            "gets \"Your address is ('203.0.113.7', 40060)\\n\"; STUN Binding requests (RFC 8489, RFC 3489, RFC 5780 " +
+            "with --alternate) get a STUN answer, over UDP and TCP. Signals: SIGTERM/SIGINT stop, SIGUSR1 logs the counters.");
+        root.Options.Add(Listen);
+        root.Options.Add(Alternate);
+        root.Options.Add(Workers);
+        root.Options.Add(StrictSize);
+        root.Options.Add(LogRequests);
+        root.Options.Add(Software);
+        root.Options.Add(RateLimit);
+        root.Options.Add(RateBurst);
+        root.Options.Add(RatePrefix4);
+        root.Options.Add(RatePrefix6);
+        root.Options.Add(GlobalRate);
+        root.Options.Add(RateTable);
+        root.Options.Add(NoRateLimit);
+        root.Options.Add(MaxTcpConnections);
+        root.Options.Add(StatsInterval);
+        return root;
+    }
+
+    public ReflectorOptions ToOptions(ParseResult result)
+    {
+        ListenEndpoint[]? listen = result.GetValue(Listen);
+        return new ReflectorOptions
+        {
+            Listen = listen is { Length: > 0 } ? listen : ListenEndpoint.Defaults,
+            Alternate = result.GetValue(Alternate),
+            Workers = result.GetValue(Workers),
+            StrictSize = result.GetValue(StrictSize),
+            LogRequests = result.GetValue(LogRequests),
+            Software = result.GetValue(Software) ?? "",
+            MaxTcpConnections = result.GetValue(MaxTcpConnections),
+            StatsInterval = TimeSpan.FromSeconds(result.GetValue(StatsInterval)),
+            RateLimit = new RateLimitOptions
+            {
+                Enabled = !result.GetValue(NoRateLimit),
+                PerSourceRate = result.GetValue(RateLimit),
+                PerSourceBurst = result.GetValue(RateBurst),
+                Ipv4PrefixLength = result.GetValue(RatePrefix4),
+                Ipv6PrefixLength = result.GetValue(RatePrefix6),
+                GlobalRate = result.GetValue(GlobalRate),
+                TableSize = result.GetValue(RateTable),
+            },
+        };
+    }
+
+    private static ListenEndpoint[] ParseListen(ArgumentResult result)
+    {
+        var endpoints = new List<ListenEndpoint>();
+        foreach (Token token in result.Tokens)
+        {
+            foreach (string part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!ListenEndpoint.TryParse(part, out ListenEndpoint? endpoint, out string? error))
+                {
+                    result.AddError(error!);
+                    return Array.Empty<ListenEndpoint>();
+                }
+                endpoints.Add(endpoint!);
+            }
+        }
+        return endpoints.ToArray();
+    }
+
+    private static IPEndPoint? ParseAlternate(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (!ListenEndpoint.TryParseAddressAndPort(text, out IPAddress? address, out ushort port, out string? error) || port == 0)
+        {
+            result.AddError($"--alternate '{text}': {error ?? "the port must not be 0."}");
+            return null;
+        }
+        return new IPEndPoint(address!, port);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Postern.Testing;
+
+namespace Postern.Reflector.Integration.Tests;
+
+/// <summary>The binary on this host's loopback, on ports the kernel picks (port 0), driven by the
+/// test itself: rate limiting, STUN over TCP, readiness, signals and flags.</summary>
+public class LoopbackTests
+{
+    private static byte[] BindingRequest(byte id)
+    {
+        var request = new byte[20];
+        BinaryPrimitives.WriteUInt16BigEndian(request, 0x0001);
+        BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(4), 0x2112A442);
+        request[19] = id;
+        return request;
+    }
+
+    /// <summary>Sends <paramref name="count"/> requests from one socket as fast as it can and
+    /// counts the answers that come back within a short wait.</summary>
+    private static int Flood(UdpClient client, IPEndPoint server, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            client.Send(BindingRequest((byte)i), server);
+        }
+        int answers = 0;
+        client.Client.ReceiveTimeout = 500;
+        try
+        {
+            var from = new IPEndPoint(IPAddress.Any, 0);
+            while (true)
+            {
+                client.Receive(ref from);
+                answers++;
+            }
+        }
+        catch (SocketException)
+        {
+        }
+        return answers;
+    }
+
+    [RootFact]
+    public void RateLimitingHoldsAFloodToItsBudgetWhileAnotherSourceIsServed()
+    {
+        using BackgroundProcess reflector = Reflector.StartOnLoopback(null, "--listen", "udp:127.0.0.1:0",
+            "--rate-limit", "10", "--rate-burst", "20", "--global-rate", "0");
+        var server = new IPEndPoint(IPAddress.Loopback, Reflector.BoundPort(reflector, "udp:127.0.0.1"));
+
+        using var flooder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var bystander = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        int flooded = Flood(flooder, server, 2000);
+        // The burst, plus at most what 10/s refills while the flood and the wait last.
+        Assert.InRange(flooded, 20, 40);
+        Assert.Equal(5, Flood(bystander, server, 5));
+
+        reflector.Signal(10); // SIGUSR1
+        Assert.True(reflector.WaitForOutput("rate-limited=", TimeSpan.FromSeconds(5)), reflector.Output);
+        // Every request not answered was counted as rate limited, none as anything else.
+        Match counters = Regex.Match(reflector.Output, @"answered=(\d+) .* rate-limited=(\d+) malformed=0");
+        Assert.True(counters.Success, reflector.Output);
+        Assert.Equal(flooded + 5, int.Parse(counters.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(2000 - flooded, int.Parse(counters.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    [RootFact]
+    public void StunOverTcpAnswersEveryMessageOnOneConnection()
+    {
+        using BackgroundProcess reflector = Reflector.StartOnLoopback(null, "--listen", "tcp:127.0.0.1:0", "--software", "postern test");
+        int port = Reflector.BoundPort(reflector, "tcp:127.0.0.1");
+        using var client = new TcpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream stream = client.GetStream();
+        stream.ReadTimeout = 5000;
+        var local = (IPEndPoint)client.Client.LocalEndPoint!;
+
+        // Two requests in one write: framing comes from each header's length (RFC 8489 6.2.2).
+        stream.Write(BindingRequest(1).Concat(BindingRequest(2)).ToArray());
+        for (byte id = 1; id <= 2; id++)
+        {
+            var header = new byte[20];
+            stream.ReadExactly(header);
+            Assert.Equal(0x0101, BinaryPrimitives.ReadUInt16BigEndian(header));
+            Assert.Equal(id, header[19]);
+            var body = new byte[BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(2))];
+            stream.ReadExactly(body);
+            // XOR-MAPPED-ADDRESS first: the client's own address and port.
+            Assert.Equal(0x0020, BinaryPrimitives.ReadUInt16BigEndian(body));
+            Assert.Equal(local.Port, BinaryPrimitives.ReadUInt16BigEndian(body.AsSpan(6)) ^ 0x2112);
+            Assert.Equal(new byte[] { 127, 0, 0, 1 }, body.AsSpan(8, 4).ToArray().Select((b, i) => (byte)(b ^ header[4 + i])).ToArray());
+            Assert.Contains("postern test", Encoding.ASCII.GetString(body), StringComparison.Ordinal);
+        }
+    }
+
+    [RootFact]
+    public void TellsSystemdItIsReadyLogsCountersOnSigusr1AndStopsCleanlyOnSigterm()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(path));
+        try
+        {
+            using BackgroundProcess reflector = Reflector.StartOnLoopback(new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path },
+                "--listen", "udp:127.0.0.1:0,tcp:127.0.0.1:0");
+            notify.ReceiveTimeout = 5000;
+            var buffer = new byte[256];
+            int length = notify.Receive(buffer);
+            Assert.Equal("READY=1", Encoding.UTF8.GetString(buffer, 0, length));
+            Assert.StartsWith("<6>postern-reflector ", reflector.Output, StringComparison.Ordinal);
+
+            reflector.Signal(10); // SIGUSR1
+            Assert.True(reflector.WaitForOutput("<6>counters: answered=0", TimeSpan.FromSeconds(5)), reflector.Output);
+            Thread.Sleep(300);
+            Assert.Single(reflector.Output.Split('\n'), line => line.Contains("counters:", StringComparison.Ordinal));
+            Assert.False(reflector.HasExited);
+
+            reflector.Signal(15); // SIGTERM
+            Assert.True(reflector.WaitForExit(TimeSpan.FromSeconds(10)), "still running after SIGTERM");
+            Assert.Equal(0, reflector.ExitCode);
+            Assert.Contains("<6>stopping; counters:", reflector.Output, StringComparison.Ordinal);
+            length = notify.Receive(buffer);
+            Assert.Equal("STOPPING=1", Encoding.UTF8.GetString(buffer, 0, length));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [RootTheory]
+    [InlineData("--listen", "udp:reflector.example:3478", "not an IP address")]
+    [InlineData("--listen", "sctp:[::]:1", "must start with udp: or tcp:")]
+    [InlineData("--alternate", "192.0.2.2:3479", "--alternate needs the first UDP --listen address to name the primary IP")]
+    [InlineData("--workers", "many", "many")]
+    [InlineData("--no-such-flag", "", "--no-such-flag")]
+    public void BadFlagsGiveOneSentenceAndExitNonZero(string flag, string value, string expected)
+    {
+        CommandResult result = Shell.Run(Reflector.Binary, value.Length == 0 ? new[] { flag } : new[] { flag, value });
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("postern-reflector: ", result.Error, StringComparison.Ordinal);
+    }
+
+    [RootFact]
+    public void VersionAndHelp()
+    {
+        string version = File.ReadAllText(Path.Combine(Repository.Root, "VERSION")).Trim();
+        Assert.StartsWith(version, Shell.Check(Reflector.Binary, "--version").Trim(), StringComparison.Ordinal);
+        string help = Shell.Check(Reflector.Binary, "--help");
+        foreach (string flag in new[] { "--listen", "--alternate", "--strict-size", "--log-requests", "--software", "--rate-limit", "--no-rate-limit" })
+        {
+            Assert.Contains(flag, help, StringComparison.Ordinal);
+        }
+    }
+
+    [RootFact]
+    public void BindingAPortInUseFailsWithOneSentence()
+    {
+        using var taken = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)taken.Client.LocalEndPoint!).Port;
+        CommandResult result = Shell.Run(Reflector.Binary, "--listen", $"udp:127.0.0.1:{port}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"cannot bind udp:127.0.0.1:{port}", result.Error, StringComparison.Ordinal);
+    }
+}
