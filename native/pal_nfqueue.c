@@ -3,6 +3,7 @@
  * libnetfilter_queue's nlmsg helpers do the message work; nothing calls back into managed code. */
 #define _GNU_SOURCE
 #include "pal_nfqueue.h"
+#include "pal_socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,12 +128,9 @@ int32_t PosternNative_NfqOpen(uint16_t queueNumber, uint32_t queueMaxLength, uin
 
     if (receiveBufferBytes > 0)
     {
-        int fd = mnl_socket_get_fd(created->socket);
-        int size = receiveBufferBytes;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 &&
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0)
+        error = PosternSetBufferSize(mnl_socket_get_fd(created->socket), SO_RCVBUFFORCE, SO_RCVBUF, receiveBufferBytes);
+        if (error != 0)
         {
-            error = errno;
             goto unbind;
         }
     }

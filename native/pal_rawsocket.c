@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "pal_rawsocket.h"
 #include "pal_sendmmsg.h"
+#include "pal_socket.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,17 +42,13 @@ int32_t PosternNative_RawOpen(int32_t ipVersion, uint32_t mark, int32_t sendBuff
     {
         result = setsockopt(s, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
     }
-    if (result == 0 && sendBufferBytes > 0)
+    int32_t error = result == 0 ? 0 : errno;
+    if (error == 0 && sendBufferBytes > 0)
     {
-        int size = sendBufferBytes;
-        if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
-        {
-            result = setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-        }
+        error = PosternSetBufferSize(s, SO_SNDBUFFORCE, SO_SNDBUF, sendBufferBytes);
     }
-    if (result != 0)
+    if (error != 0)
     {
-        int32_t error = errno;
         close(s);
         return error;
     }

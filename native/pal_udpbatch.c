@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "pal_udpbatch.h"
 #include "pal_sendmmsg.h"
+#include "pal_socket.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -92,16 +93,9 @@ int32_t PosternNative_UdpOpen(int32_t ipVersion, const uint8_t* address, uint16_
     }
     if (result == 0 && bufferBytes > 0)
     {
-        int size = bufferBytes;
-        /* The forced forms need CAP_NET_ADMIN; unprivileged, the kernel's cap applies. */
-        if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
-        {
-            setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        }
-        if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
-        {
-            setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-        }
+        /* Best effort: unprivileged, the kernel's cap applies and that is not an error. */
+        PosternSetBufferSize(s, SO_RCVBUFFORCE, SO_RCVBUF, bufferBytes);
+        PosternSetBufferSize(s, SO_SNDBUFFORCE, SO_SNDBUF, bufferBytes);
     }
 
     struct sockaddr_in6 storage;
