@@ -18,6 +18,10 @@ shift 3
 
 mount -t tmpfs -o mode=0755 tmpfs /run
 install -m 0600 /dev/null /run/xtables.lock
+# The binary runs from a copy, as an installed one runs from /usr/sbin: the checkout may lie under
+# /tmp, which PrivateTmp below hides (CI may clone there).
+install -D -m 0755 "$binary" "/run/postern-sandbox/$(basename "$binary")"
+binary=/run/postern-sandbox/$(basename "$binary")
 findmnt -rn -o TARGET | while read -r target; do
     case $target in /proc | /proc/* | /sys | /sys/* | /dev | /dev/*) continue ;; esac
     mount -o remount,bind,ro "$target" 2>/dev/null || true
