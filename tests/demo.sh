@@ -52,7 +52,7 @@ chmod +x "$scratch/slow.sh"
 on $upstream dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
     --port=5353 --user=root --pid-file="$scratch/upstream.pid" \
     --address=/example.test/192.0.2.80 --address=/example.test/2001:db8::80
-ip netns exec $upstream socat -t3 -T3 UDP4-RECVFROM:53,bind=198.51.100.2,fork,reuseaddr EXEC:"$scratch/slow.sh" &
+ip netns exec $upstream socat -t3 -T3 UDP4-RECVFROM:53,bind=198.51.100.2,fork,reuseaddr EXEC:"$scratch/slow.sh" 2>/dev/null &
 on $gateway dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --listen-address=192.0.2.1 --bind-interfaces \
     --port=53 --user=root --pid-file="$scratch/gateway.pid" --cache-size=0 --server=198.51.100.2
 echo "upstream 198.51.100.2: answers example.test with A 192.0.2.80, AAAA 2001:db8::80, 800 ms late"
