@@ -1,9 +1,9 @@
-/* Raw sockets that send whole IP packets (the reply's source is the address the client asked,
- * which need not be local), in batches with sendmmsg. */
+/* Sends whole IP packets on a raw socket (the reply's source is the address the client asked,
+ * which need not be local), in batches with sendmmsg. The socket itself is opened and configured
+ * in C# (Postern.Interop.Sockets.OpenRaw). */
 #define _GNU_SOURCE
 #include "pal_rawsocket.h"
 #include "pal_sendmmsg.h"
-#include "pal_socket.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,51 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef IPV6_HDRINCL
-#define IPV6_HDRINCL 36
-#endif
-
 enum
 {
     SendChunk = 64,
 };
-
-int32_t PosternNative_RawOpen(int32_t ipVersion, uint32_t mark, int32_t sendBufferBytes, int32_t* fd)
-{
-    if (fd == NULL || (ipVersion != 4 && ipVersion != 6))
-    {
-        return EINVAL;
-    }
-    *fd = -1;
-
-    int family = ipVersion == 4 ? AF_INET : AF_INET6;
-    int s = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-    if (s < 0)
-    {
-        return errno;
-    }
-
-    int one = 1;
-    int result = ipVersion == 4 ? setsockopt(s, IPPROTO_IP, IP_HDRINCL, &one, sizeof one)
-                                : setsockopt(s, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof one);
-    if (result == 0 && mark != 0)
-    {
-        result = setsockopt(s, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
-    }
-    int32_t error = result == 0 ? 0 : errno;
-    if (error == 0 && sendBufferBytes > 0)
-    {
-        error = PosternSetBufferSize(s, SO_SNDBUFFORCE, SO_SNDBUF, sendBufferBytes);
-    }
-    if (error != 0)
-    {
-        close(s);
-        return error;
-    }
-
-    *fd = s;
-    return 0;
-}
 
 /* Fills the destination from the packet's own header; returns 0 or EINVAL. */
 static int32_t DestinationOf(const uint8_t* packet, int32_t length, uint32_t scopeId, struct sockaddr_in6* storage,
@@ -130,9 +89,4 @@ int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, PosternRaw
         }
     }
     return 0;
-}
-
-int32_t PosternNative_Close(int32_t fd)
-{
-    return close(fd) == 0 ? 0 : errno;
 }

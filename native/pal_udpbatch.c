@@ -1,10 +1,10 @@
-/* UDP sockets for servers that answer every datagram: batches in and out with recvmmsg and
- * sendmmsg, the local address of each request (packet info) so that the answer leaves from the
- * address the client asked, and SO_REUSEPORT so that each worker thread has its own socket. */
+/* UDP batches for servers that answer every datagram: in and out with recvmmsg and sendmmsg,
+ * with the local address of each request (packet info) so that the answer leaves from the
+ * address the client asked. The sockets are opened and configured in C#
+ * (Postern.Interop.Sockets.OpenUdp), one SO_REUSEPORT socket per worker thread. */
 #define _GNU_SOURCE
 #include "pal_udpbatch.h"
 #include "pal_sendmmsg.h"
-#include "pal_socket.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -48,93 +48,6 @@ static int IsZero(const uint8_t* address)
 {
     static const uint8_t zero[16];
     return memcmp(address, zero, 16) == 0;
-}
-
-int32_t PosternNative_UdpOpen(int32_t ipVersion, const uint8_t* address, uint16_t port, int32_t flags,
-                              int32_t bufferBytes, int32_t* fd, uint16_t* boundPort)
-{
-    if (fd == NULL || boundPort == NULL || address == NULL || (ipVersion != 4 && ipVersion != 6))
-    {
-        return EINVAL;
-    }
-    *fd = -1;
-    *boundPort = 0;
-
-    int family = ipVersion == 4 ? AF_INET : AF_INET6;
-    int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
-    if (s < 0)
-    {
-        return errno;
-    }
-
-    int one = 1;
-    int result = 0;
-    /* Only a wildcard socket needs to learn where each datagram went: a bound one answers from its
-     * own address anyway, and skips the control messages both ways. */
-    int wildcard = ipVersion == 4 ? memcmp(address, "\0\0\0\0", 4) == 0 : IsZero(address);
-    if ((flags & PosternUdpOpenReusePort) != 0)
-    {
-        result = setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    }
-    if (result == 0 && ipVersion == 6)
-    {
-        int v6only = (flags & PosternUdpOpenV6Only) != 0;
-        result = setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-        /* IPv4 datagrams on a dual-stack socket report their destination as IPV6_PKTINFO with a
-         * mapped address, and take one back on send (the kernel's ip_cmsg_send allows it). */
-        if (result == 0 && wildcard)
-        {
-            result = setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
-        }
-    }
-    else if (result == 0 && wildcard)
-    {
-        result = setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
-    }
-    if (result == 0 && bufferBytes > 0)
-    {
-        /* Best effort: unprivileged, the kernel's cap applies and that is not an error. */
-        PosternSetBufferSize(s, SO_RCVBUFFORCE, SO_RCVBUF, bufferBytes);
-        PosternSetBufferSize(s, SO_SNDBUFFORCE, SO_SNDBUF, bufferBytes);
-    }
-
-    struct sockaddr_in6 storage;
-    memset(&storage, 0, sizeof storage);
-    socklen_t length;
-    if (ipVersion == 4)
-    {
-        struct sockaddr_in* v4 = (struct sockaddr_in*)&storage;
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        memcpy(&v4->sin_addr, address, 4);
-        length = sizeof *v4;
-    }
-    else
-    {
-        storage.sin6_family = AF_INET6;
-        storage.sin6_port = htons(port);
-        memcpy(&storage.sin6_addr, address, 16);
-        length = sizeof storage;
-    }
-    if (result == 0)
-    {
-        result = bind(s, (struct sockaddr*)&storage, length);
-    }
-    if (result == 0)
-    {
-        length = sizeof storage;
-        result = getsockname(s, (struct sockaddr*)&storage, &length);
-    }
-    if (result != 0)
-    {
-        int32_t error = errno;
-        close(s);
-        return error;
-    }
-
-    *boundPort = ntohs(storage.sin6_port); /* sin_port and sin6_port share their offset */
-    *fd = s;
-    return 0;
 }
 
 /* Fills a descriptor's peer from a received source address. */

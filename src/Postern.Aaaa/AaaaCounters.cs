@@ -1,3 +1,4 @@
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Aaaa;
@@ -22,6 +23,46 @@ public sealed class AaaaCounters
     public long Passed(PassReason reason) => Volatile.Read(ref _passed[(int)reason]);
 
     public long SendErrors(int errno) => Volatile.Read(ref _sendErrors[errno]);
+
+    /// <summary>The errno label of a send-error slot: its name, "other" for the catch-all.</summary>
+    public static string ErrnoLabel(int slot) => slot == MaxErrno ? "other" : Errno.Name(slot);
+
+    /// <summary>Registers answered, passed (by reason) and send-errors (by errno) over the workers.</summary>
+    public static void AddTo(MetricSet metrics, Func<IReadOnlyList<AaaaCounters>> workers)
+    {
+        metrics.AddCounter("answered", "Queries answered with NODATA.", () =>
+        {
+            long sum = 0;
+            foreach (AaaaCounters worker in workers())
+            {
+                sum += worker.Answered;
+            }
+            return sum;
+        });
+        metrics.AddCounterFamily("passed", "Queued packets let through to the server, by reason.", "reason",
+            Enumerable.Range(0, PassReasons.Count).Select(i => PassReasons.Name((PassReason)i)).ToArray(),
+            reason =>
+            {
+                long sum = 0;
+                foreach (AaaaCounters worker in workers())
+                {
+                    sum += worker.Passed((PassReason)reason);
+                }
+                return sum;
+            });
+        metrics.AddCounterFamily("send-errors", "Replies the raw socket could not send (the query then passed), by errno.", "errno",
+            Enumerable.Range(0, MaxErrno + 1).Select(ErrnoLabel).ToArray(),
+            slot =>
+            {
+                long sum = 0;
+                foreach (AaaaCounters worker in workers())
+                {
+                    sum += worker.SendErrors(slot);
+                }
+                return sum;
+            },
+            omitZero: true);
+    }
 
     /// <summary>Sums workers' counters into a snapshot.</summary>
     public static AaaaCounterSnapshot Sum(IEnumerable<AaaaCounters> workers)
@@ -50,28 +91,4 @@ public sealed record AaaaCounterSnapshot(long Answered, long[] Passed, long[] Se
     public long TotalPassed => Passed.Sum();
 
     public long TotalSendErrors => SendErrors.Sum();
-
-    /// <summary>"answered=12 passed=40 (other-type=38 response=2) send-errors=0".</summary>
-    public string Describe()
-    {
-        var text = new System.Text.StringBuilder();
-        text.Append("answered=").Append(Answered);
-        text.Append(" passed=").Append(TotalPassed);
-        var reasons = Enumerable.Range(0, Passed.Length).Where(i => Passed[i] != 0)
-            .Select(i => PassReasons.Name((PassReason)i) + "=" + Passed[i]);
-        string joined = string.Join(' ', reasons);
-        if (joined.Length > 0)
-        {
-            text.Append(" (").Append(joined).Append(')');
-        }
-        text.Append(" send-errors=").Append(TotalSendErrors);
-        var errors = Enumerable.Range(0, SendErrors.Length).Where(i => SendErrors[i] != 0)
-            .Select(i => (i == AaaaCounters.MaxErrno ? "other" : Errno.Name(i)) + "=" + SendErrors[i]);
-        string errorText = string.Join(' ', errors);
-        if (errorText.Length > 0)
-        {
-            text.Append(" (").Append(errorText).Append(')');
-        }
-        return text.ToString();
-    }
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Postern.Hosting;
+using Postern.Interop;
 using Postern.Netfilter;
 
 namespace Postern.Aaaa;
@@ -6,44 +9,80 @@ namespace Postern.Aaaa;
 /// per queue, and the counters. Start binds the queues before touching any rule (so a queue held
 /// by another process fails cleanly), removes stale rules of its tag, then installs its own;
 /// Stop removes the rules first, then drains the queues so no packet is left without a verdict.</summary>
-public sealed class AaaaService : IDisposable
+public sealed class AaaaService : IRole, IDisposable
 {
     private readonly AaaaServiceOptions _options;
-    private readonly Action<string> _log;
     private readonly RuleSet _rules;
     private readonly List<RawSocket> _sockets = new();
     private readonly List<NfqueueBinding> _bindings = new();
     private readonly List<NfqueueLoop> _loops = new();
-    private readonly List<AaaaResponder> _responders = new();
+    private readonly List<AaaaCounters> _counters = new();
+    // What the metrics read from other threads: published whole once the workers exist.
+    private volatile NfqueueLoop[] _servingLoops = Array.Empty<NfqueueLoop>();
+    private volatile AaaaCounters[] _servingCounters = Array.Empty<AaaaCounters>();
     private readonly List<Thread> _threads = new();
     private readonly CancellationTokenSource _stop = new();
     private Ipv6RouteWatch? _routeWatch;
     private bool _rulesInstalled;
 
-    public AaaaService(AaaaServiceOptions options, Action<string> log)
+    public AaaaService(AaaaServiceOptions options)
     {
         _options = options;
-        _log = log;
         var iptables = new Iptables(options.IptablesProgram);
         _rules = new RuleSet(iptables, AaaaRules.Tag(options.Rules.FirstQueue), AaaaRules.Build(options.Rules), AaaaRules.AllPlaces);
+        Metrics = new MetricSet("aaaa");
+        AddMetrics();
     }
 
     public RuleSet Rules => _rules;
 
     public IReadOnlyList<NfqueueLoop> Loops => _loops;
 
+    public MetricSet Metrics { get; }
+
+    public string Status { get; private set; } = "starting";
+
+    /// <summary>Names the first thing missing before any rule is touched: the capabilities and
+    /// the iptables programs; null when nothing is.</summary>
+    public static string? CheckPrerequisites(AaaaServiceOptions options, bool cleanupOnly)
+    {
+        if (!Capabilities.Has(Capabilities.CAP_NET_ADMIN))
+        {
+            return "needs CAP_NET_ADMIN (to bind the queue and change iptables rules): run as root or grant the capability";
+        }
+        if (!cleanupOnly && !Capabilities.Has(Capabilities.CAP_NET_RAW))
+        {
+            return "needs CAP_NET_RAW (to send replies from a raw socket): run as root or grant the capability";
+        }
+        var iptables = new Iptables(options.IptablesProgram);
+        foreach (IpFamily family in options.Rules.Families)
+        {
+            string program = iptables.Program(family);
+            if (Iptables.Resolve(program) is null)
+            {
+                return $"{program} not found: install iptables (Debian: apt-get install iptables), or name it with --iptables";
+            }
+        }
+        return null;
+    }
+
     public void Start()
     {
+        string? missing = CheckPrerequisites(_options, cleanupOnly: false);
+        if (missing is not null)
+        {
+            throw new StartupException(missing);
+        }
         try
         {
             bool ipv4 = _options.Rules.Families.Contains(IpFamily.Ipv4);
             bool ipv6 = _options.Rules.Families.Contains(IpFamily.Ipv6);
             if (_options.Auto)
             {
-                _routeWatch = new Ipv6RouteWatch(has => _log(has
+                _routeWatch = new Ipv6RouteWatch(has => Log.Notice(has
                     ? "IPv6 default route present: AAAA queries now pass to the server (--auto)"
                     : "IPv6 default route gone: answering AAAA queries again (--auto)"));
-                _log(_routeWatch.HasDefaultRoute
+                Log.Info(_routeWatch.HasDefaultRoute
                     ? "--auto: this host has an IPv6 default route; AAAA queries pass until it goes"
                     : "--auto: no IPv6 default route; answering AAAA queries");
             }
@@ -57,34 +96,36 @@ public sealed class AaaaService : IDisposable
                 NfqueueBinding binding = NfqueueBinding.Open(queue, _options.Queue);
                 _bindings.Add(binding);
                 var responder = new AaaaResponder(policy, socket4, socket6, _options.Queue.BatchSize);
-                _responders.Add(responder);
+                _counters.Add(responder.Counters);
                 _loops.Add(new NfqueueLoop(binding, responder, _options.Queue));
             }
 
             int stale = _rules.RemoveStale();
             if (stale > 0)
             {
-                _log($"removed {stale} stale rule(s) tagged {_rules.Tag} (left by an instance that did not stop cleanly)");
+                Log.Notice($"removed {stale} stale rule(s) tagged {_rules.Tag} (left by an instance that did not stop cleanly)");
             }
             _rulesInstalled = true;
             _rules.Install();
         }
-        catch (Exception e) when (e is NfqueueException or RuleSetException or InvalidOperationException)
+        catch (Exception e) when (e is NfqueueException or RuleSetException or StartupException)
         {
             Release();
-            throw new StartupException(e.Message);
+            throw e as StartupException ?? new StartupException(e.Message, e);
         }
 
+        _servingLoops = _loops.ToArray();
+        _servingCounters = _counters.ToArray();
         foreach (NfqueueLoop loop in _loops)
         {
             var thread = new Thread(() => loop.Run(_stop.Token)) { Name = "queue-" + loop.QueueNumber, IsBackground = true };
             _threads.Add(thread);
             thread.Start();
         }
-        _log($"hooked {string.Join(',', _options.Rules.Chains.Select(AaaaRules.ChainName))} " +
-             $"({string.Join('+', _options.Rules.Families.Select(f => f == IpFamily.Ipv4 ? "IPv4" : "IPv6"))}), " +
-             $"queue{(_loops.Count > 1 ? "s" : "")} {DescribeQueues()}, answering {string.Join(',', _options.Policy.QueryTypes.Select(Wire.DnsType.Name))}" +
-             $" with NODATA{(_options.Policy.IncludeSoa ? $" + SOA (negative TTL {_options.Policy.NegativeTtl}s)" : "")}; {_rules.Rules.Count} rules tagged {_rules.Tag}");
+        Status = $"hooked {string.Join(',', _options.Rules.Chains.Select(AaaaRules.ChainName))} " +
+                 $"({string.Join('+', _options.Rules.Families.Select(f => f == IpFamily.Ipv4 ? "IPv4" : "IPv6"))}), " +
+                 $"queue{(_loops.Count > 1 ? "s" : "")} {DescribeQueues()}, answering {string.Join(',', _options.Policy.QueryTypes.Select(Wire.DnsType.Name))}" +
+                 $" with NODATA{(_options.Policy.IncludeSoa ? $" + SOA (negative TTL {_options.Policy.NegativeTtl}s)" : "")}; {_rules.Rules.Count} rules tagged {_rules.Tag}";
     }
 
     private RawSocket Track(RawSocket socket)
@@ -95,31 +136,45 @@ public sealed class AaaaService : IDisposable
 
     private string DescribeQueues() => _loops.Count > 1
         ? $"{_options.Rules.FirstQueue}-{_options.Rules.FirstQueue + _loops.Count - 1}"
-        : _options.Rules.FirstQueue.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        : _options.Rules.FirstQueue.ToString(CultureInfo.InvariantCulture);
 
-    public AaaaCounterSnapshot Counters() => AaaaCounters.Sum(_responders.Select(r => r.Counters));
+    public AaaaCounterSnapshot Counters() => AaaaCounters.Sum(_counters);
 
-    /// <summary>The one-line summary logged every interval and on SIGUSR1.</summary>
-    public string Summary()
+    private void AddMetrics()
     {
-        long waiting = 0, queueDropped = 0, userDropped = 0;
-        foreach (NfqueueLoop loop in _loops)
+        AaaaCounters.AddTo(Metrics, () => _servingCounters);
+        Metrics.AddCounter("queued", "Packets read from the queues.", () => SumLoops(l => l.Received));
+        Metrics.AddCounter("batches", "Batches read from the queues (one system call each).", () => SumLoops(l => l.Batches));
+        Metrics.AddCounter("queue-dropped", "Packets the kernel let through because a queue was full (fail open), from /proc.", () => SumKernel(s => s.QueueDropped));
+        Metrics.AddCounter("user-dropped", "Packets the kernel could not hand to Postern (netlink buffer full), from /proc.", () => SumKernel(s => s.UserDropped));
+        Metrics.AddCounter("overruns", "Times a queue's netlink socket overran (ENOBUFS).", () => SumLoops(l => l.Overruns));
+        Metrics.AddGauge("waiting", "Packets waiting in the queues for a verdict, from /proc.", () => SumKernel(s => s.Waiting));
+        Metrics.AddCounter("receive-errors", "Queue receive calls that failed.", () => SumLoops(l => l.ReceiveErrors));
+        Metrics.AddCounter("verdict-errors", "Verdict batches the kernel refused.", () => SumLoops(l => l.VerdictErrors));
+        Metrics.AddCounter("allocated-bytes", "Bytes the process has allocated on the managed heap since it started.", () => GC.GetTotalAllocatedBytes());
+    }
+
+    private long SumLoops(Func<NfqueueLoop, long> read)
+    {
+        long sum = 0;
+        foreach (NfqueueLoop loop in _servingLoops)
+        {
+            sum += read(loop);
+        }
+        return sum;
+    }
+
+    private long SumKernel(Func<QueueKernelStats, long> read)
+    {
+        long sum = 0;
+        foreach (NfqueueLoop loop in _servingLoops)
         {
             if (QueueKernelStats.TryRead(loop.QueueNumber, out QueueKernelStats stats))
             {
-                waiting += stats.Waiting;
-                queueDropped += stats.QueueDropped;
-                userDropped += stats.UserDropped;
+                sum += read(stats);
             }
         }
-        long received = _loops.Sum(l => l.Received);
-        long batches = _loops.Sum(l => l.Batches);
-        int overruns = _loops.Sum(l => l.Overruns);
-        long verdictErrors = _loops.Sum(l => l.VerdictErrors);
-        long receiveErrors = _loops.Sum(l => l.ReceiveErrors);
-        return $"stats: {Counters().Describe()} queued={received} batches={batches} " +
-               $"queue-dropped={queueDropped} user-dropped={userDropped} overruns={overruns} waiting={waiting} " +
-               $"receive-errors={receiveErrors} verdict-errors={verdictErrors} allocated-bytes={GC.GetTotalAllocatedBytes()}";
+        return sum;
     }
 
     /// <summary>Removes the rules, then lets the workers drain what is still queued and stop.</summary>
@@ -129,7 +184,7 @@ public sealed class AaaaService : IDisposable
         {
             int removed = _rules.Remove();
             _rulesInstalled = false;
-            _log($"removed {removed} rule(s) tagged {_rules.Tag}");
+            Log.Info($"removed {removed} rule(s) tagged {_rules.Tag}");
         }
         _stop.Cancel();
         foreach (Thread thread in _threads)

@@ -1,3 +1,4 @@
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Aaaa;
@@ -9,16 +10,16 @@ public sealed class Ipv6RouteWatch : IIpv6RouteState, IDisposable
 {
     private const int RecheckMs = 30_000;
     private readonly Thread _thread;
-    private readonly int _fd;
+    private readonly FdHandle _socket;
     private volatile bool _hasDefaultRoute;
     private volatile bool _stopping;
 
     public Ipv6RouteWatch(Action<bool>? changed = null)
     {
-        int error = Interop.Interop.RouteMonitorOpen(out _fd);
+        int error = Sockets.OpenRouteMonitor(RouteGroups.RTMGRP_IPV6_ROUTE | RouteGroups.RTMGRP_IPV6_IFADDR | RouteGroups.RTMGRP_LINK, out _socket);
         if (error != 0)
         {
-            throw new InvalidOperationException($"cannot watch IPv6 routes: {Errno.Describe(error)} ({Errno.Name(error)})");
+            throw new StartupException($"--auto: cannot watch IPv6 routes: {Errno.Describe(error)} ({Errno.Name(error)})");
         }
         _hasDefaultRoute = Ipv6Routes.HasDefaultRoute();
         Changed = changed;
@@ -35,13 +36,18 @@ public sealed class Ipv6RouteWatch : IIpv6RouteState, IDisposable
         int waited = 0;
         while (!_stopping)
         {
-            int error = Interop.Interop.RouteMonitorWait(_fd, 500, out int changed);
+            int error = Sockets.WaitReadable(_socket, 500, out bool readable);
+            bool changed = false;
+            if (error == 0 && readable)
+            {
+                error = Sockets.Drain(_socket, out changed);
+            }
             waited += 500;
             if (error != 0 && !_stopping)
             {
                 Thread.Sleep(500);
             }
-            if (changed != 0 || waited >= RecheckMs)
+            if (changed || waited >= RecheckMs)
             {
                 waited = 0;
                 bool now = Ipv6Routes.HasDefaultRoute();
@@ -57,7 +63,7 @@ public sealed class Ipv6RouteWatch : IIpv6RouteState, IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _thread.Join(2000);
-        Interop.Interop.Close(_fd);
+        _thread.Join();
+        _socket.Dispose();
     }
 }

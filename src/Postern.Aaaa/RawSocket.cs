@@ -1,3 +1,4 @@
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Aaaa;
@@ -6,31 +7,24 @@ namespace Postern.Aaaa;
 /// NOTRACK rule can find them.</summary>
 public sealed class RawSocket : IDisposable
 {
-    private int _fd;
+    private RawSocket(FdHandle handle) => Handle = handle;
 
-    private RawSocket(int fd) => _fd = fd;
+    public FdHandle Handle { get; }
 
-    public int Fd => _fd;
+    public int Fd => Handle.Value;
 
     public static RawSocket Open(int ipVersion, uint mark, int sendBufferBytes)
     {
-        int error = Interop.Interop.RawOpen(ipVersion, mark, sendBufferBytes, out int fd);
+        int error = Sockets.OpenRaw(ipVersion, mark, sendBufferBytes, out FdHandle handle);
         if (error != 0)
         {
-            string what = error is Errno.EPERM or Errno.EACCES
+            string what = error == Errno.EPERM || error == Errno.EACCES
                 ? "needs CAP_NET_RAW (and CAP_NET_ADMIN for the socket mark): run as root or with those capabilities"
                 : Errno.Describe(error) + " (" + Errno.Name(error) + ")";
-            throw new InvalidOperationException($"cannot open the IPv{ipVersion} raw socket: {what}");
+            throw new StartupException($"cannot open the IPv{ipVersion} raw socket: {what}");
         }
-        return new RawSocket(fd);
+        return new RawSocket(handle);
     }
 
-    public void Dispose()
-    {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-        {
-            Interop.Interop.Close(fd);
-        }
-    }
+    public void Dispose() => Handle.Dispose();
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Postern.Hosting;
 
 namespace Postern.Reflector;
 
@@ -65,9 +65,22 @@ public sealed class ReflectorCounters
 
     public void AddTcpRefused() => Interlocked.Increment(ref _tcpRefused);
 
-    /// <summary>One log line: answered first, then why the rest were not.</summary>
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"counters: answered={Answered} (stun={StunAnswers} stun-error={StunErrors} text={TextAnswers}) " +
-        $"rate-limited={RateLimited} malformed={Malformed} ignored={Ignored} oversize={Oversize} " +
-        $"send-errors={SendErrors} tcp-connections={TcpConnections} tcp-refused={TcpRefused}");
+    /// <summary>Registers every counter: answered by kind first, then why the rest were not.</summary>
+    public void AddTo(MetricSet metrics)
+    {
+        metrics.AddCounterFamily("answered", "Requests answered, by kind of answer.", "kind", new[] { "stun", "stun-error", "text" },
+            kind => kind switch
+            {
+                0 => StunAnswers,
+                1 => StunErrors,
+                _ => TextAnswers,
+            });
+        metrics.AddCounter("rate-limited", "Requests not answered because their source (or everyone) was over its rate.", () => RateLimited);
+        metrics.AddCounter("malformed", "Datagrams that were neither STUN nor answerable as text (truncated, oversize).", () => Malformed);
+        metrics.AddCounter("ignored", "STUN messages that need no answer (responses, indications).", () => Ignored);
+        metrics.AddCounter("oversize", "Answers not sent because --strict-size forbade a larger answer than the request.", () => Oversize);
+        metrics.AddCounter("send-errors", "Answers the kernel refused to send.", () => SendErrors);
+        metrics.AddCounter("tcp-connections", "TCP connections accepted.", () => TcpConnections);
+        metrics.AddCounter("tcp-refused", "TCP connections closed at once because --max-tcp-connections were open.", () => TcpRefused);
+    }
 }

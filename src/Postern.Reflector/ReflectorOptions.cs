@@ -24,9 +24,6 @@ public sealed record ReflectorOptions
 
     public int MaxTcpConnections { get; init; } = 1024;
 
-    /// <summary>How often the counters are logged; zero for only on SIGUSR1 and at exit.</summary>
-    public TimeSpan StatsInterval { get; init; } = TimeSpan.FromMinutes(1);
-
     public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a TCP client may stay silent before it is taken for a text client.</summary>

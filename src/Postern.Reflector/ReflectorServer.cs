@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Postern.Hosting;
 
 namespace Postern.Reflector;
 
@@ -7,7 +8,7 @@ namespace Postern.Reflector;
 /// worker, for every TCP listener one accepting socket; with an alternate address, the first UDP
 /// listener and the alternate make RFC 5780's four addresses, each worker holding a socket on
 /// every one of them.</summary>
-public sealed class ReflectorServer : IDisposable
+public sealed class ReflectorServer : IRole, IDisposable
 {
     private readonly List<UdpSocket> _sockets = new();
     private readonly List<UdpWorker> _workers = new();
@@ -24,6 +25,7 @@ public sealed class ReflectorServer : IDisposable
         Options = options;
         RateLimiter? limiter = options.RateLimit.Enabled ? new RateLimiter(options.RateLimit) : null;
         Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter);
+        Counters.AddTo(Metrics);
         try
         {
             Bind();
@@ -40,6 +42,22 @@ public sealed class ReflectorServer : IDisposable
     public ReflectorResponder Responder { get; }
 
     public ReflectorCounters Counters { get; } = new();
+
+    public MetricSet Metrics { get; } = new("reflector");
+
+    /// <summary>What it serves, for the ready line and systemd's STATUS=.</summary>
+    public string Status
+    {
+        get
+        {
+            RateLimitOptions rate = Options.RateLimit;
+            return $"listening on {string.Join(", ", _bound)}; " +
+                (rate.Enabled
+                    ? $"rate limit {rate.PerSourceRate}/s burst {rate.PerSourceBurst} per /{rate.Ipv4PrefixLength} and /{rate.Ipv6PrefixLength}, global {(rate.GlobalRate == 0 ? "unlimited" : rate.GlobalRate + "/s")}"
+                    : "no rate limit") +
+                (Options.StrictSize ? "; strict size" : "");
+        }
+    }
 
     public StunEndpoints? Endpoints { get; private set; }
 
@@ -87,10 +105,6 @@ public sealed class ReflectorServer : IDisposable
         if (rate.GlobalRate < 0)
         {
             return "--global-rate must be 0 (no global limit) or more.";
-        }
-        if (options.StatsInterval < TimeSpan.Zero || options.StatsInterval > TimeSpan.FromDays(1))
-        {
-            return "--stats-interval must be between 0 and 86400 seconds.";
         }
         if (options.MaxTcpConnections < 1)
         {
@@ -196,6 +210,9 @@ public sealed class ReflectorServer : IDisposable
             server.Start();
         }
     }
+
+    /// <summary>Stops the workers, waits for them, and closes every socket.</summary>
+    public void Stop() => Dispose();
 
     public void Dispose()
     {

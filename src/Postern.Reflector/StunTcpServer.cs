@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Postern.Hosting;
 using Postern.Wire;
 
 namespace Postern.Reflector;
@@ -79,7 +80,7 @@ public sealed class StunTcpServer : IDisposable
             }
             catch (SocketException e)
             {
-                JournalLog.Warning($"{Endpoint}: accept failed: {e.Message}");
+                Log.Warning($"{Endpoint}: accept failed: {e.Message}");
                 await Task.Delay(100).ConfigureAwait(false);
                 continue;
             }
@@ -168,7 +169,7 @@ public sealed class StunTcpServer : IDisposable
         _counters.Add(outcome);
         if (_options.LogRequests)
         {
-            JournalLog.Info(string.Create(CultureInfo.InvariantCulture,
+            Log.Info(string.Create(CultureInfo.InvariantCulture,
                 $"{Endpoint} request from {ListenEndpoint.Format(new IPAddress(peer), port)} ({messageLength} bytes): {outcome}{(length > 0 ? $", {length} bytes answered" : "")}"));
         }
         if (length > 0)

@@ -1,23 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Reflector;
 
-/// <summary>A UDP socket opened by the native shim, bound and ready for batch I/O.</summary>
+/// <summary>A bound UDP socket, ready for the shim's batch I/O.</summary>
 public sealed class UdpSocket : IDisposable
 {
-    private int _fd;
-
-    private UdpSocket(int fd, int ipVersion, IPAddress address, ushort port)
+    private UdpSocket(FdHandle handle, int ipVersion, IPAddress address, ushort port)
     {
-        _fd = fd;
+        Handle = handle;
         IpVersion = ipVersion;
         Address = address;
         Port = port;
     }
 
-    public int Fd => _fd;
+    public FdHandle Handle { get; }
+
+    public int Fd => Handle.Value;
 
     public int IpVersion { get; }
 
@@ -27,19 +28,10 @@ public sealed class UdpSocket : IDisposable
 
     /// <summary>Binds <paramref name="address"/>:<paramref name="port"/> with SO_REUSEPORT (so that
     /// every worker may bind the same one). An IPv6 wildcard takes IPv4 too; on a host without
-    /// IPv6 it falls back to the IPv4 wildcard. Throws <see cref="SocketException"/> with the errno.</summary>
-    public static unsafe UdpSocket Open(IPAddress address, ushort port, int bufferBytes)
+    /// IPv6 it falls back to the IPv4 wildcard. Throws <see cref="IOException"/> naming the address.</summary>
+    public static UdpSocket Open(IPAddress address, ushort port, int bufferBytes)
     {
-        int ipVersion = address.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4;
-        byte[] bytes = address.GetAddressBytes();
-        int flags = Interop.Interop.UdpOpenReusePort;
-        int error;
-        int fd;
-        ushort bound;
-        fixed (byte* pointer = bytes)
-        {
-            error = Interop.Interop.UdpOpen(ipVersion, pointer, port, flags, bufferBytes, out fd, out bound);
-        }
+        int error = Sockets.OpenUdp(address, port, reusePort: true, bufferBytes, out FdHandle handle, out ushort bound);
         if (error == Errno.EAFNOSUPPORT && address.Equals(IPAddress.IPv6Any))
         {
             return Open(IPAddress.Any, port, bufferBytes);
@@ -48,15 +40,8 @@ public sealed class UdpSocket : IDisposable
         {
             throw new IOException($"cannot bind udp:{ListenEndpoint.Format(address, port)}: {Errno.Describe(error)}");
         }
-        return new UdpSocket(fd, ipVersion, address, bound);
+        return new UdpSocket(handle, address.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4, address, bound);
     }
 
-    public void Dispose()
-    {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-        {
-            Interop.Interop.Close(fd);
-        }
-    }
+    public void Dispose() => Handle.Dispose();
 }

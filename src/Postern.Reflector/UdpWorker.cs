@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Reflector;
@@ -88,7 +89,7 @@ public sealed unsafe class UdpWorker
                     {
                         break;
                     }
-                    JournalLog.Error($"udp:{ListenEndpoint.Format(_socket.Address, _socket.Port)}: receive failed: {Errno.Describe(error)}");
+                    Log.Error($"udp:{ListenEndpoint.Format(_socket.Address, _socket.Port)}: receive failed: {Errno.Describe(error)}");
                     Thread.Sleep(100);
                     continue;
                 }
@@ -167,7 +168,7 @@ public sealed unsafe class UdpWorker
     private void LogRequest(in UdpDatagram request, ReadOnlySpan<byte> peer, ReflectorOutcome outcome, int length)
     {
         var address = new System.Net.IPAddress(peer);
-        JournalLog.Info(string.Create(CultureInfo.InvariantCulture,
+        Log.Info(string.Create(CultureInfo.InvariantCulture,
             $"udp:{ListenEndpoint.Format(_socket.Address, _socket.Port)} request from {ListenEndpoint.Format(address, request.Port)} " +
             $"({request.Length} bytes): {outcome}{(length > 0 ? $", {length} bytes answered" : "")}"));
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
+using Postern.Hosting;
 using Postern.Reflector;
 
 namespace Postern.ReflectorCli;
@@ -107,19 +108,14 @@ internal sealed class ReflectorCommand
         DefaultValueFactory = _ => 1024,
     };
 
-    public Option<int> StatsInterval { get; } = new("--stats-interval")
-    {
-        Description = "Seconds between one-line counter summaries (0: only on SIGUSR1 and at exit)",
-        HelpName = "SECONDS",
-        DefaultValueFactory = _ => 60,
-    };
+    public HostCommandLine Host { get; } = new();
 
     public RootCommand Build()
     {
         var root = new RootCommand(
             "postern-reflector: tells every client its public address and port. Any UDP datagram that is not STUN " +
             "gets \"Your address is ('203.0.113.7', 40060)\\n\"; STUN Binding requests (RFC 8489, RFC 3489, RFC 5780 " +
-            "with --alternate) get a STUN answer, over UDP and TCP. Signals: SIGTERM/SIGINT stop, SIGUSR1 logs the counters.");
+            "with --alternate) get a STUN answer, over UDP and TCP. Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
         root.Options.Add(Listen);
         root.Options.Add(Alternate);
         root.Options.Add(Workers);
@@ -134,7 +130,7 @@ internal sealed class ReflectorCommand
         root.Options.Add(RateTable);
         root.Options.Add(NoRateLimit);
         root.Options.Add(MaxTcpConnections);
-        root.Options.Add(StatsInterval);
+        Host.AddTo(root);
         return root;
     }
 
@@ -150,7 +146,6 @@ internal sealed class ReflectorCommand
             LogRequests = result.GetValue(LogRequests),
             Software = result.GetValue(Software) ?? "",
             MaxTcpConnections = result.GetValue(MaxTcpConnections),
-            StatsInterval = TimeSpan.FromSeconds(result.GetValue(StatsInterval)),
             RateLimit = new RateLimitOptions
             {
                 Enabled = !result.GetValue(NoRateLimit),

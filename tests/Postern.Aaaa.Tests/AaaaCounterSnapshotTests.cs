@@ -1,43 +1,59 @@
+using Postern.Hosting;
 using Postern.Interop;
 
 namespace Postern.Aaaa.Tests;
 
-/// <summary>The one-line summary logged every minute and on SIGUSR1.</summary>
+/// <summary>The AAAA counters as the stats line (logged every interval and on SIGUSR1) and the
+/// metrics show them.</summary>
 public class AaaaCounterSnapshotTests
 {
-    [Fact]
-    public void Describe_NothingCounted_IsThreeZeros() =>
-        Assert.Equal("answered=0 passed=0 send-errors=0", AaaaCounters.Sum([new AaaaCounters()]).Describe());
-
-    [Fact]
-    public void Describe_ListsNonZeroReasonsInEnumOrder_AndNamedErrnos()
+    private static MetricSet Metrics(params AaaaCounters[] workers)
     {
-        var counters = new AaaaCounters();
-        for (int i = 0; i < 12; i++)
-        {
-            counters.CountAnswered();
-        }
-        for (int i = 0; i < 38; i++)
-        {
-            counters.CountPassed(PassReason.OtherType);
-        }
-        counters.CountPassed(PassReason.Response);
-        counters.CountPassed(PassReason.Response);
-        counters.CountSendError(Errno.ENOBUFS);
-        counters.CountSendError(Errno.EPERM);
-        counters.CountSendError(Errno.EPERM);
-        counters.CountSendError(1000);
-        counters.CountSendError(60);
-
-        string line = AaaaCounters.Sum([counters]).Describe();
-
-        Assert.Equal(
-            "answered=12 passed=40 (response=2 other-type=38) send-errors=5 (EPERM=2 errno60=1 ENOBUFS=1 other=1)",
-            line);
+        var metrics = new MetricSet("aaaa");
+        AaaaCounters.AddTo(metrics, () => workers);
+        return metrics;
     }
 
     [Fact]
-    public void Describe_EveryPassReasonHasItsOwnName()
+    public void StatsLine_NothingCounted_ShowsEveryReasonAsZero_AndNoErrno()
+    {
+        string line = Metrics(new AaaaCounters()).StatsLine();
+
+        Assert.StartsWith("stats: answered=0 passed=0 passed.not-udp=0 passed.fragment=0 ", line);
+        Assert.EndsWith(" passed.send-error=0 send-errors=0", line);
+    }
+
+    [Fact]
+    public void StatsLine_SumsWorkers_ListsEveryReason_AndOnlyErrnosThatHappened()
+    {
+        var first = new AaaaCounters();
+        var second = new AaaaCounters();
+        for (int i = 0; i < 12; i++)
+        {
+            (i % 2 == 0 ? first : second).CountAnswered();
+        }
+        for (int i = 0; i < 38; i++)
+        {
+            first.CountPassed(PassReason.OtherType);
+        }
+        second.CountPassed(PassReason.Response);
+        second.CountPassed(PassReason.Response);
+        first.CountSendError(Errno.ENOBUFS);
+        first.CountSendError(Errno.EPERM);
+        second.CountSendError(Errno.EPERM);
+        first.CountSendError(1000);
+        first.CountSendError(60);
+
+        string line = Metrics(first, second).StatsLine();
+
+        Assert.Contains("stats: answered=12 passed=40 ", line);
+        Assert.Contains(" passed.response=2 ", line);
+        Assert.Contains(" passed.other-type=38 ", line);
+        Assert.EndsWith($" send-errors=5 send-errors.EPERM=2 send-errors.errno60=1 send-errors.ENOBUFS=1 send-errors.other=1", line);
+    }
+
+    [Fact]
+    public void EveryPassReasonHasItsOwnName()
     {
         var counters = new AaaaCounters();
         foreach (PassReason reason in Enum.GetValues<PassReason>())
@@ -45,26 +61,35 @@ public class AaaaCounterSnapshotTests
             counters.CountPassed(reason);
         }
 
-        string line = AaaaCounters.Sum([counters]).Describe();
+        string line = Metrics(counters).StatsLine();
 
-        Assert.Equal(
-            "answered=0 passed=16 (not-udp=1 fragment=1 truncated=1 malformed=1 response=1 opcode=1 qdcount=1 " +
-            "other-records=1 other-type=1 other-class=1 edns-version=1 except-domain=1 except-client=1 dnssec=1 " +
-            "ipv6-route=1 send-error=1) send-errors=0",
+        Assert.Contains(
+            "passed=16 passed.not-udp=1 passed.fragment=1 passed.truncated=1 passed.malformed=1 passed.response=1 " +
+            "passed.opcode=1 passed.qdcount=1 passed.other-records=1 passed.other-type=1 passed.other-class=1 " +
+            "passed.edns-version=1 passed.except-domain=1 passed.except-client=1 passed.dnssec=1 passed.ipv6-route=1 " +
+            "passed.send-error=1 ",
             line);
         Assert.Equal(PassReasons.Count, Enum.GetValues<PassReason>().Length);
         Assert.DoesNotContain("unknown", line);
     }
 
     [Fact]
-    public void Describe_OfASnapshotBuiltDirectly()
+    public void Prometheus_NamesTheFamiliesWithLabels()
     {
-        long[] passed = new long[PassReasons.Count];
-        passed[(int)PassReason.Fragment] = 3;
-        long[] errors = new long[AaaaCounters.MaxErrno + 1];
+        var counters = new AaaaCounters();
+        counters.CountAnswered();
+        counters.CountPassed(PassReason.Fragment);
+        counters.CountSendError(Errno.EPERM);
+        var text = new System.Text.StringBuilder();
 
-        var snapshot = new AaaaCounterSnapshot(7, passed, errors);
+        Metrics(counters).WritePrometheus(text);
 
-        Assert.Equal("answered=7 passed=3 (fragment=3) send-errors=0", snapshot.Describe());
+        string[] lines = text.ToString().Split('\n');
+        Assert.Contains("postern_aaaa_answered_total 1", lines);
+        Assert.Contains("# TYPE postern_aaaa_passed_total counter", lines);
+        Assert.Contains("postern_aaaa_passed_total{reason=\"fragment\"} 1", lines);
+        Assert.Contains("postern_aaaa_passed_total{reason=\"other-type\"} 0", lines);
+        Assert.Contains("postern_aaaa_send_errors_total{errno=\"EPERM\"} 1", lines);
+        Assert.DoesNotContain(lines, line => line.StartsWith("postern_aaaa_send_errors_total{errno=\"ENOBUFS\"}", StringComparison.Ordinal));
     }
 }

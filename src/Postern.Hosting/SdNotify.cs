@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Postern.Interop;
+namespace Postern.Hosting;
 
 /// <summary>systemd readiness without libsystemd: one datagram to $NOTIFY_SOCKET (sd_notify(3));
-/// a leading '@' names an abstract socket.</summary>
+/// a leading '@' names an abstract socket. Without $NOTIFY_SOCKET every call does nothing.</summary>
 public static class SdNotify
 {
     public static bool Send(string state)
@@ -30,9 +30,12 @@ public static class SdNotify
         }
     }
 
-    public static bool Ready() => Send("READY=1");
+    /// <summary>READY=1 with the one-line status, in one datagram.</summary>
+    public static bool Ready(string status) => Send("READY=1\nSTATUS=" + OneLine(status));
 
-    public static bool Stopping() => Send("STOPPING=1");
+    public static bool Stopping(string status) => Send("STOPPING=1\nSTATUS=" + OneLine(status));
 
-    public static bool Status(string text) => Send("STATUS=" + text);
+    public static bool Status(string status) => Send("STATUS=" + OneLine(status));
+
+    private static string OneLine(string text) => text.Replace('\n', ' ');
 }

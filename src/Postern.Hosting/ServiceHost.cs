@@ -1,0 +1,62 @@
+namespace Postern.Hosting;
+
+/// <summary>Runs a role the same way for every binary: signals first, the metrics listener (so a
+/// taken port fails before any rule is touched), the role, READY=1, then the stats line every
+/// interval and on SIGUSR1 until a stop signal, and STOPPING=1, the role's Stop, the last stats
+/// line, exit 0.</summary>
+public static class ServiceHost
+{
+    public static int Run(IRole role, HostOptions options)
+    {
+        using var signals = new ServiceSignals();
+        MetricsServer? metrics = null;
+        try
+        {
+            if (options.MetricsListen is { } endpoint)
+            {
+                metrics = MetricsServer.Start(endpoint, role.Metrics);
+            }
+            role.Start();
+        }
+        catch (StartupException e)
+        {
+            metrics?.Dispose();
+            Log.Error(e.Message);
+            return ExitCodes.Startup;
+        }
+
+        try
+        {
+            string status = role.Status;
+            SdNotify.Ready(status);
+            Log.Info("ready: " + status);
+            if (metrics is not null)
+            {
+                Log.Info($"metrics: http://{HostEndpoint.Format(metrics.Endpoint)}/metrics");
+            }
+            WaitForStop(role, signals, options.StatsInterval);
+        }
+        finally
+        {
+            string reason = signals.StopSignal ?? "an error";
+            SdNotify.Stopping("stopping on " + reason);
+            Log.Info("stopping on " + reason);
+            role.Stop();
+            metrics?.Dispose();
+            Log.Info(role.Metrics.StatsLine());
+        }
+        Log.Info("stopped");
+        return ExitCodes.Ok;
+    }
+
+    private static void WaitForStop(IRole role, ServiceSignals signals, TimeSpan interval)
+    {
+        var handles = new[] { signals.StopRequested, signals.ReportRequested };
+        TimeSpan timeout = interval <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : interval;
+        while (WaitHandle.WaitAny(handles, timeout) != 0)
+        {
+            Log.Info(role.Metrics.StatsLine());
+            SdNotify.Status(role.Status);
+        }
+    }
+}
