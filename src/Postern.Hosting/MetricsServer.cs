@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Tmds.Linux;
 
 namespace Postern.Hosting;
 
@@ -35,12 +36,15 @@ public sealed class MetricsServer : IDisposable
     public long Scrapes => Interlocked.Read(ref _scrapes);
 
     /// <summary>Binds and starts serving; a bind that fails is a <see cref="StartupException"/>.</summary>
-    public static MetricsServer Start(IPEndPoint endpoint, MetricSet metrics)
+    public static unsafe MetricsServer Start(IPEndPoint endpoint, MetricSet metrics)
     {
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEADDR alone, so that a restart binds past the last scrapes' TIME_WAIT; .NET's
+            // ReuseAddress would add SO_REUSEPORT, which lets a second process share the port.
+            int one = 1;
+            LibC.setsockopt((int)listener.Handle, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, &one, sizeof(int));
             if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 listener.DualMode = endpoint.Address.Equals(IPAddress.IPv6Any);
