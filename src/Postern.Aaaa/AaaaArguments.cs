@@ -17,7 +17,7 @@ public sealed record AaaaArguments
     /// alias or delegation, a zone transfer): refused for --qtype.</summary>
     private static readonly ushort[] s_refusedTypes =
     {
-        DnsType.A, 2 /* NS */, 5 /* CNAME */, DnsType.SOA, 39 /* DNAME */, DnsType.OPT, 251 /* IXFR */, 252 /* AXFR */, DnsType.ANY,
+        DnsType.A, DnsType.NS, DnsType.CNAME, DnsType.SOA, DnsType.DNAME, DnsType.OPT, DnsType.IXFR, DnsType.AXFR, DnsType.ANY,
     };
 
     public IReadOnlyList<string> Chains { get; init; } = new[] { "input" };

@@ -54,7 +54,7 @@ public sealed class HostCommandLine
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            return Usage(result.Errors[0].Message + " (see --help)");
+            return Usage(result.Errors[0].Message.TrimEnd('.') + " (see --help)");
         }
         return result.Invoke();
     }

@@ -164,14 +164,20 @@ public sealed partial class DnsLab : IDisposable
         }
     }
 
+    /// <summary>One stats line ("stats: key=value ..."). A key the line does not have fails the
+    /// test: a renamed or dropped counter must never read as 0.</summary>
     public sealed partial record Stats(string Line)
     {
         public long this[string key]
         {
             get
             {
-                Match match = Regex.Match(Line, @"(?:^|[ (])" + Regex.Escape(key) + @"=(\d+)");
-                return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+                Match match = Regex.Match(Line, @"(?:^|\s)" + Regex.Escape(key) + @"=(\d+)(?:\s|$)");
+                if (!match.Success)
+                {
+                    throw new Xunit.Sdk.XunitException($"the stats line has no counter '{key}': {Line}");
+                }
+                return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
             }
         }
     }

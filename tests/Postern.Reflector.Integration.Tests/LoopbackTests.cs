@@ -111,21 +111,23 @@ public class LoopbackTests
             notify.ReceiveTimeout = 5000;
             var buffer = new byte[256];
             int length = notify.Receive(buffer);
-            Assert.Equal("READY=1", Encoding.UTF8.GetString(buffer, 0, length));
-            Assert.StartsWith("<6>postern-reflector ", reflector.Output, StringComparison.Ordinal);
+            Assert.StartsWith("READY=1\nSTATUS=listening on udp:127.0.0.1:", Encoding.UTF8.GetString(buffer, 0, length));
+            Assert.StartsWith("postern-reflector: ready: listening on ", reflector.Output, StringComparison.Ordinal);
 
             reflector.Signal(10); // SIGUSR1
-            Assert.True(reflector.WaitForOutput("<6>counters: answered=0", TimeSpan.FromSeconds(5)), reflector.Output);
+            Assert.True(reflector.WaitForOutput("postern-reflector: stats: answered=0 ", TimeSpan.FromSeconds(5)), reflector.Output);
             Thread.Sleep(300);
-            Assert.Single(reflector.Output.Split('\n'), line => line.Contains("counters:", StringComparison.Ordinal));
+            Assert.Single(reflector.Output.Split('\n'), line => line.Contains("stats:", StringComparison.Ordinal));
             Assert.False(reflector.HasExited);
 
             reflector.Signal(15); // SIGTERM
             Assert.True(reflector.WaitForExit(TimeSpan.FromSeconds(10)), "still running after SIGTERM");
             Assert.Equal(0, reflector.ExitCode);
-            Assert.Contains("<6>stopping; counters:", reflector.Output, StringComparison.Ordinal);
+            Assert.Contains("postern-reflector: stopping on SIGTERM\n", reflector.Output, StringComparison.Ordinal);
+            Assert.Contains("postern-reflector: stopped\n", reflector.Output, StringComparison.Ordinal);
+            Assert.Equal(2, reflector.Output.Split('\n').Count(line => line.Contains("stats:", StringComparison.Ordinal)));
             length = notify.Receive(buffer);
-            Assert.Equal("STOPPING=1", Encoding.UTF8.GetString(buffer, 0, length));
+            Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", Encoding.UTF8.GetString(buffer, 0, length));
         }
         finally
         {

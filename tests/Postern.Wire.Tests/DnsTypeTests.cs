@@ -26,7 +26,7 @@ public class DnsTypeTests
     [InlineData("-1")]
     [InlineData("+5")]
     [InlineData("65536")]
-    [InlineData("MX")]
+    [InlineData("MXX")]
     [InlineData("TYPE 5")]
     public void TryParse_Nonsense_ReturnsFalse(string text)
     {
