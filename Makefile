@@ -16,7 +16,7 @@ NATIVE_CFLAGS  := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -std=gn
 
 # Every Debian package the build, the tests, the demo and the benchmarks use.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
-                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server
+                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server curl prometheus
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 

@@ -72,7 +72,7 @@ echo "dig AAAA www.example.test"; dig_summary AAAA www.example.test
 echo "dig A www.example.test";    dig_summary A www.example.test
 
 say "Starting postern-aaaa --chain input on the gateway"
-ip netns exec $gateway "$POSTERN" --chain input --stats-interval 0 > "$scratch/postern.log" 2>&1 &
+ip netns exec $gateway "$POSTERN" --chain input --stats-interval 0 --metrics-listen 127.0.0.1:9253 > "$scratch/postern.log" 2>&1 &
 postern=$!
 for _ in $(seq 50); do grep -q ready "$scratch/postern.log" && break; sleep 0.1; done
 sed 's/^/   /' "$scratch/postern.log"
@@ -88,6 +88,9 @@ echo "dig A www.example.test";    dig_summary A www.example.test
 say "Counters (SIGUSR1)"
 kill -USR1 $postern; sleep 0.3
 grep 'stats:' "$scratch/postern.log" | tail -1 | sed 's/^/   /'
+
+say "The same counters for Prometheus (curl http://127.0.0.1:9253/metrics on the gateway)"
+on $gateway curl -s http://127.0.0.1:9253/metrics | grep -E '^postern_aaaa_(answered|queued)_total|^postern_aaaa_passed_total\{reason="(other-type|response)"' | sed 's/^/   /'
 
 say "Stopping it (SIGTERM): the rules go with it"
 kill -TERM $postern; wait $postern || true

@@ -31,7 +31,8 @@ public sealed class Metric
 
     public IReadOnlyList<string> LabelValues { get; }
 
-    /// <summary>A family whose members are mostly zero (errno values) shows only the others.</summary>
+    /// <summary>A family whose members are mostly zero (errno values) shows only the others in
+    /// /metrics too.</summary>
     public bool OmitZero { get; }
 
     internal Func<long>? Read { get; }

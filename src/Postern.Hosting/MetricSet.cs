@@ -68,7 +68,9 @@ public sealed class MetricSet
         }
     }
 
-    /// <summary>"stats: answered=12 passed=40 passed.other-type=38 ..." in registration order.</summary>
+    /// <summary>"stats: answered=12 passed=40 passed.other-type=38 ..." in registration order:
+    /// every counter and every family total, and the members of a family that are not zero (the
+    /// line stays short enough to read; /metrics has every member).</summary>
     public string StatsLine()
     {
         var line = new StringBuilder("stats:");
@@ -78,7 +80,7 @@ public sealed class MetricSet
             for (int i = 0; i < metric.LabelValues.Count; i++)
             {
                 long value = metric.ValueOf(i);
-                if (value == 0 && metric.OmitZero)
+                if (value == 0)
                 {
                     continue;
                 }

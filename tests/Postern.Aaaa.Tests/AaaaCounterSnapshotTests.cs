@@ -15,16 +15,13 @@ public class AaaaCounterSnapshotTests
     }
 
     [Fact]
-    public void StatsLine_NothingCounted_ShowsEveryReasonAsZero_AndNoErrno()
+    public void StatsLine_NothingCounted_IsThreeZeros()
     {
-        string line = Metrics(new AaaaCounters()).StatsLine();
-
-        Assert.StartsWith("stats: answered=0 passed=0 passed.not-udp=0 passed.fragment=0 ", line);
-        Assert.EndsWith(" passed.send-error=0 send-errors=0", line);
+        Assert.Equal("stats: answered=0 passed=0 send-errors=0", Metrics(new AaaaCounters()).StatsLine());
     }
 
     [Fact]
-    public void StatsLine_SumsWorkers_ListsEveryReason_AndOnlyErrnosThatHappened()
+    public void StatsLine_SumsWorkers_AndListsOnlyReasonsAndErrnosThatHappened()
     {
         var first = new AaaaCounters();
         var second = new AaaaCounters();
@@ -46,10 +43,10 @@ public class AaaaCounterSnapshotTests
 
         string line = Metrics(first, second).StatsLine();
 
-        Assert.Contains("stats: answered=12 passed=40 ", line);
-        Assert.Contains(" passed.response=2 ", line);
-        Assert.Contains(" passed.other-type=38 ", line);
-        Assert.EndsWith($" send-errors=5 send-errors.EPERM=2 send-errors.errno60=1 send-errors.ENOBUFS=1 send-errors.other=1", line);
+        Assert.Equal(
+            "stats: answered=12 passed=40 passed.response=2 passed.other-type=38 " +
+            "send-errors=5 send-errors.EPERM=2 send-errors.errno60=1 send-errors.ENOBUFS=1 send-errors.other=1",
+            line);
     }
 
     [Fact]

@@ -10,14 +10,14 @@ public class MetricSetTests
         var metrics = new MetricSet("example");
         long answered = 12;
         metrics.AddCounter("answered", "Queries answered.", () => answered);
-        metrics.AddCounterFamily("passed", "Let through, by reason.", "reason", new[] { "other-type", "response" }, i => i == 0 ? 38 : 2);
+        metrics.AddCounterFamily("passed", "Let through, by reason.", "reason", new[] { "other-type", "response", "dnssec" }, i => i switch { 0 => 38, 1 => 2, _ => 0 });
         metrics.AddCounterFamily("send-errors", "Send failures, by errno.", "errno", new[] { "EPERM", "ENOBUFS" }, i => i == 0 ? 3 : 0, omitZero: true);
         metrics.AddGauge("waiting", "Packets waiting.\nSecond line \\ backslash.", () => 7);
         return metrics;
     }
 
     [Fact]
-    public void StatsLine_IsKeyValue_FamiliesAsTotalThenMembers()
+    public void StatsLine_IsKeyValue_FamiliesAsTotalThenTheMembersThatAreNotZero()
     {
         Assert.Equal(
             "stats: answered=12 passed=40 passed.other-type=38 passed.response=2 send-errors=3 send-errors.EPERM=3 waiting=7",
@@ -38,6 +38,7 @@ public class MetricSetTests
             "# TYPE postern_example_passed_total counter\n" +
             "postern_example_passed_total{reason=\"other-type\"} 38\n" +
             "postern_example_passed_total{reason=\"response\"} 2\n" +
+            "postern_example_passed_total{reason=\"dnssec\"} 0\n" +
             "# HELP postern_example_send_errors_total Send failures, by errno.\n" +
             "# TYPE postern_example_send_errors_total counter\n" +
             "postern_example_send_errors_total{errno=\"EPERM\"} 3\n" +

@@ -126,8 +126,15 @@ public class LoopbackTests
             Assert.Contains("postern-reflector: stopping on SIGTERM\n", reflector.Output, StringComparison.Ordinal);
             Assert.Contains("postern-reflector: stopped\n", reflector.Output, StringComparison.Ordinal);
             Assert.Equal(2, reflector.Output.Split('\n').Count(line => line.Contains("stats:", StringComparison.Ordinal)));
-            length = notify.Receive(buffer);
-            Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", Encoding.UTF8.GetString(buffer, 0, length));
+            // STATUS= updates came with each counter line; STOPPING=1 is the last datagram.
+            string state;
+            do
+            {
+                length = notify.Receive(buffer);
+                state = Encoding.UTF8.GetString(buffer, 0, length);
+            }
+            while (state.StartsWith("STATUS=", StringComparison.Ordinal));
+            Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", state);
         }
         finally
         {
