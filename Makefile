@@ -4,11 +4,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-RID            ?= linux-x64
+# The RID to build for; by default this machine's own.
+HOST_RID       := linux-$(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+RID            ?= $(HOST_RID)
 CONFIGURATION  ?= Release
 BUILD          := build
-NATIVE_OUT     := $(BUILD)/native
-BIN            := $(BUILD)/bin
+# Everything built for one RID lives under its own folder (native/, bin/, packages/), so that
+# switching RID never leaves the other architecture's binaries where the next step looks.
+OUT            := $(BUILD)/$(RID)
+NATIVE_OUT     := $(OUT)/native
+BIN            := $(OUT)/bin
 VERSION        := $(shell cat VERSION)
 DOTNET         ?= dotnet
 CC             ?= cc
@@ -26,7 +31,7 @@ NATIVE_OBJECTS := $(patsubst native/%.c,$(NATIVE_OUT)/%.o,$(NATIVE_SOURCES))
 NATIVE_STATIC  := $(NATIVE_OUT)/libpostern_native.a
 NATIVE_SHARED  := $(NATIVE_OUT)/libpostern_native.so
 
-# Executables published Native AOT into build/bin: every src/postern-* project.
+# Executables published Native AOT into $(BIN): every src/postern-* project.
 ROLE_PROJECTS  := $(wildcard src/postern-*/*.csproj)
 ROLES          := $(notdir $(patsubst %/,%,$(dir $(ROLE_PROJECTS))))
 MANAGED_SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/') \

@@ -1,5 +1,6 @@
 # Sourced by the packaging scripts: what to package, found in the build output rather than
 # listed, so that every role the build produced is packaged and a role not built yet is skipped.
+#   RID       the .NET runtime identifier the binaries were built for (linux-x64, linux-arm64)
 #   BIN       the AOT output (every postern-X, with its stripped symbols in postern-X.dbg)
 #   ROLES     the roles present there, e.g. "postern-aaaa postern-reflector"
 #   VERSION   from the repository's VERSION file, the one place the version comes from
@@ -7,11 +8,11 @@
 set -euo pipefail
 PACKAGING=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$PACKAGING")
-BIN=${BIN:-$REPO/build/bin}
-PKG_OUT=${PKG_OUT:-$REPO/build/packages}
+RID=${RID:-linux-x64}
+BIN=${BIN:-$REPO/build/$RID/bin}
+PKG_OUT=${PKG_OUT:-$REPO/build/$RID/packages}
 VERSION=$(tr -d ' \n' < "$REPO/VERSION")
 PKG_RELEASE=${PKG_RELEASE:-1}
-RID=${RID:-linux-x64}
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
     SOURCE_DATE_EPOCH=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || stat -c %Y "$REPO/VERSION")
 fi
