@@ -20,7 +20,9 @@ export SOURCE_DATE_EPOCH
 
 ROLES=
 for binary in "$BIN"/postern-*; do
-    case $binary in *.dbg | *.pdb | *.*) continue ;; esac
+    # By the file's own name: a dot anywhere in the checkout's path (/tmp/fresh.1/postern) is
+    # no reason to skip it. postern-X.dbg, .pdb and the like are not roles.
+    case ${binary##*/} in *.*) continue ;; esac
     [ -f "$binary" ] && [ -x "$binary" ] || continue
     ROLES="$ROLES $(basename "$binary")"
 done
