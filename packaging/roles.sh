@@ -48,6 +48,25 @@ case $RID in
     *) echo "RID $RID: no package architecture known" >&2; exit 1 ;;
 esac
 
+# How to run the binaries here (help2man reads their --help): directly when they are built for
+# this machine, under qemu-user when cross-built. The cross libc of libc6-dev-arm64-cross goes
+# first on the library path: with -L alone, ld.so comes from it but libc.so.6 from the multiarch
+# libc6:arm64 (another build), and the binary spins at start-up.
+HOST_RID=linux-$(case $(uname -m) in aarch64 | arm64) echo arm64 ;; *) echo x64 ;; esac)
+RUN_BINARY=()
+if [ "$RID" != "$HOST_RID" ]; then
+    case $RID in
+        linux-arm64) RUN_BINARY=(qemu-aarch64-static -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib) ;;
+        *) echo "RID $RID: no way to run its binaries on $HOST_RID" >&2; exit 1 ;;
+    esac
+    command -v "${RUN_BINARY[0]}" >/dev/null || { echo "${RUN_BINARY[0]} is missing: run make deps (as root)" >&2; exit 1; }
+fi
+run_binary() { # run_binary ROLE ARGS...: runs $BIN/ROLE as this machine can
+    local role=$1
+    shift
+    "${RUN_BINARY[@]}" "$BIN/$role" "$@"
+}
+
 # The build id the debugger looks the symbols up by: /usr/lib/debug/.build-id/xx/rest.debug.
 build_id() {
     readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }'
