@@ -39,14 +39,19 @@ role_file() { # role_file DIR ROLE SUFFIX: prints the path when the file exists
     return 0
 }
 
-# RID to package architecture names.
+# RID to package architecture names: Debian's, rpm's, and OpenWrt's package architecture of the
+# generic target for that CPU (x86/64, armsr/armv8, armsr/armv7).
 case $RID in
-    linux-x64) DEB_ARCH=amd64 RPM_ARCH=x86_64 ;;
-    linux-arm64) DEB_ARCH=arm64 RPM_ARCH=aarch64 ;;
-    linux-arm) DEB_ARCH=armhf RPM_ARCH=armv7hl ;;
-    linux-musl-x64) DEB_ARCH=musl-linux-amd64 RPM_ARCH=x86_64 ;;
+    linux-x64) DEB_ARCH=amd64 RPM_ARCH=x86_64 OPENWRT_ARCH=x86_64 ;;
+    linux-arm64) DEB_ARCH=arm64 RPM_ARCH=aarch64 OPENWRT_ARCH=aarch64_generic ;;
+    linux-arm) DEB_ARCH=armhf RPM_ARCH=armv7hl OPENWRT_ARCH=arm_cortex-a15_neon-vfpv4 ;;
+    linux-musl-x64) DEB_ARCH=musl-linux-amd64 RPM_ARCH=x86_64 OPENWRT_ARCH=x86_64 ;;
     *) echo "RID $RID: no package architecture known" >&2; exit 1 ;;
 esac
+
+# The licence, as SPDX says it, for the metadata that takes an SPDX expression (rpm, OpenWrt):
+# Postern's own code is GPL-2.0-or-later; the AOT binaries also carry the .NET runtime's, MIT.
+SPDX_LICENSE="GPL-2.0-or-later AND MIT"
 
 # How to run the binaries here (help2man reads their --help): directly when they are built for
 # this machine, under qemu-user when cross-built. The cross libc of libc6-dev-arm64-cross goes
