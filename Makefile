@@ -40,11 +40,13 @@ endif
 
 # Every Debian package the build, the tests, the demo and the benchmarks use, the arm64 cross
 # build and its tests (qemu-user) included. clang-14, never `clang`: that package would make
-# clang the default `clang` and switch the x64 AOT link from gcc to it.
+# clang the default `clang` and switch the x64 AOT link from gcc to it. libssl3:arm64 is for the
+# arm64 tests: the .NET runtime in postern-reflector dlopens libssl (RandomNumberGenerator on
+# Linux is OpenSSL's RAND_bytes) and aborts without it.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
-                libnetfilter-queue-dev:arm64 libmnl-dev:arm64
+                libnetfilter-queue-dev:arm64 libmnl-dev:arm64 libssl3:arm64
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 
@@ -107,6 +109,8 @@ $(BIN)/.built: $(NATIVE_STATIC) $(NATIVE_SHARED) $(MANAGED_SOURCES)
 build: $(BIN)/.built
 
 # Unit tests need no privileges; integration tests need root (they skip, saying why, outside CI).
+# The packaging tests run `make packages`, and the arm64 tests `make RID=linux-arm64 packages`
+# (build included), so every test sees binaries and packages of the code under test.
 test: deps build
 	bash tests/run-tests.sh
 
