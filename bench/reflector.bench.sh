@@ -17,7 +17,7 @@ ip link set lo up
 seconds=${BENCH_SECONDS:-5}
 sockets=${BENCH_SOCKETS:-8}
 window=${BENCH_WINDOW:-32}
-bin=$root/build/bin/postern-reflector
+bin=$root/build/linux-x64/bin/postern-reflector
 [ -x "$bin" ] || { echo "reflector bench: $bin is not built (make build)" >&2; exit 1; }
 
 # The yardsticks live beside the repository (../shared/bench), also when this is a git worktree.

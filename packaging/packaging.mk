@@ -1,9 +1,9 @@
 # Packages and service integration (issue 4): `make deb`, `make rpm`, `make openwrt`, `make man`,
 # or `make packages` for all. Included by the top Makefile. Everything is built from the AOT
-# binaries in build/bin (every postern-* role present there) into build/packages; the scripts
-# beside this file say how.
+# binaries in $(BIN) (every postern-* role present there) into $(OUT)/packages, both under the
+# RID's own folder (build/linux-x64, build/linux-arm64); the scripts beside this file say how.
 
-PKG_OUT     := $(BUILD)/packages
+PKG_OUT     := $(OUT)/packages
 PKG_RELEASE ?= 1
 PKG_ENV      = BIN=$(abspath $(BIN)) PKG_OUT=$(abspath $(PKG_OUT)) PKG_RELEASE=$(PKG_RELEASE) RID=$(RID)
 

@@ -1,5 +1,6 @@
 # Sourced by the packaging scripts: what to package, found in the build output rather than
 # listed, so that every role the build produced is packaged and a role not built yet is skipped.
+#   RID       the .NET runtime identifier the binaries were built for (linux-x64, linux-arm64)
 #   BIN       the AOT output (every postern-X, with its stripped symbols in postern-X.dbg)
 #   ROLES     the roles present there, e.g. "postern-aaaa postern-reflector"
 #   VERSION   from the repository's VERSION file, the one place the version comes from
@@ -7,11 +8,11 @@
 set -euo pipefail
 PACKAGING=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$PACKAGING")
-BIN=${BIN:-$REPO/build/bin}
-PKG_OUT=${PKG_OUT:-$REPO/build/packages}
+RID=${RID:-linux-x64}
+BIN=${BIN:-$REPO/build/$RID/bin}
+PKG_OUT=${PKG_OUT:-$REPO/build/$RID/packages}
 VERSION=$(tr -d ' \n' < "$REPO/VERSION")
 PKG_RELEASE=${PKG_RELEASE:-1}
-RID=${RID:-linux-x64}
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
     SOURCE_DATE_EPOCH=$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || stat -c %Y "$REPO/VERSION")
 fi
@@ -19,7 +20,9 @@ export SOURCE_DATE_EPOCH
 
 ROLES=
 for binary in "$BIN"/postern-*; do
-    case $binary in *.dbg | *.pdb | *.*) continue ;; esac
+    # By the file's own name: a dot anywhere in the checkout's path (/tmp/fresh.1/postern) is
+    # no reason to skip it. postern-X.dbg, .pdb and the like are not roles.
+    case ${binary##*/} in *.*) continue ;; esac
     [ -f "$binary" ] && [ -x "$binary" ] || continue
     ROLES="$ROLES $(basename "$binary")"
 done
@@ -36,14 +39,38 @@ role_file() { # role_file DIR ROLE SUFFIX: prints the path when the file exists
     return 0
 }
 
-# RID to package architecture names.
+# RID to package architecture names: Debian's, rpm's, and OpenWrt's package architecture of the
+# generic target for that CPU (x86/64, armsr/armv8, armsr/armv7).
 case $RID in
-    linux-x64) DEB_ARCH=amd64 RPM_ARCH=x86_64 ;;
-    linux-arm64) DEB_ARCH=arm64 RPM_ARCH=aarch64 ;;
-    linux-arm) DEB_ARCH=armhf RPM_ARCH=armv7hl ;;
-    linux-musl-x64) DEB_ARCH=musl-linux-amd64 RPM_ARCH=x86_64 ;;
+    linux-x64) DEB_ARCH=amd64 RPM_ARCH=x86_64 OPENWRT_ARCH=x86_64 ;;
+    linux-arm64) DEB_ARCH=arm64 RPM_ARCH=aarch64 OPENWRT_ARCH=aarch64_generic ;;
+    linux-arm) DEB_ARCH=armhf RPM_ARCH=armv7hl OPENWRT_ARCH=arm_cortex-a15_neon-vfpv4 ;;
+    linux-musl-x64) DEB_ARCH=musl-linux-amd64 RPM_ARCH=x86_64 OPENWRT_ARCH=x86_64 ;;
     *) echo "RID $RID: no package architecture known" >&2; exit 1 ;;
 esac
+
+# The licence, as SPDX says it, for the metadata that takes an SPDX expression (rpm, OpenWrt):
+# Postern's own code is GPL-2.0-or-later; the AOT binaries also carry the .NET runtime's, MIT.
+SPDX_LICENSE="GPL-2.0-or-later AND MIT"
+
+# How to run the binaries here (help2man reads their --help): directly when they are built for
+# this machine, under qemu-user when cross-built. The cross libc of libc6-dev-arm64-cross goes
+# first on the library path: with -L alone, ld.so comes from it but libc.so.6 from the multiarch
+# libc6:arm64 (another build), and the binary spins at start-up.
+HOST_RID=linux-$(case $(uname -m) in aarch64 | arm64) echo arm64 ;; *) echo x64 ;; esac)
+RUN_BINARY=()
+if [ "$RID" != "$HOST_RID" ]; then
+    case $RID in
+        linux-arm64) RUN_BINARY=(qemu-aarch64-static -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib) ;;
+        *) echo "RID $RID: no way to run its binaries on $HOST_RID" >&2; exit 1 ;;
+    esac
+    command -v "${RUN_BINARY[0]}" >/dev/null || { echo "${RUN_BINARY[0]} is missing: run make deps (as root)" >&2; exit 1; }
+fi
+run_binary() { # run_binary ROLE ARGS...: runs $BIN/ROLE as this machine can
+    local role=$1
+    shift
+    "${RUN_BINARY[@]}" "$BIN/$role" "$@"
+}
 
 # The build id the debugger looks the symbols up by: /usr/lib/debug/.build-id/xx/rest.debug.
 build_id() {

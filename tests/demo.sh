@@ -13,8 +13,8 @@ if [ "$(id -u)" != 0 ]; then
     echo "make demo needs root (network namespaces, iptables, NFQUEUE)" >&2
     exit 1
 fi
-POSTERN=$PWD/build/bin/postern-aaaa
-[ -x "$POSTERN" ] || { echo "build/bin/postern-aaaa is missing: run make build" >&2; exit 1; }
+POSTERN=$PWD/build/linux-x64/bin/postern-aaaa
+[ -x "$POSTERN" ] || { echo "build/linux-x64/bin/postern-aaaa is missing: run make build" >&2; exit 1; }
 
 id=$$
 client=pst-demo-client-$id

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds postern_<version>_<arch>.deb and postern-dbgsym_<version>_<arch>.deb from the AOT
-# binaries in build/bin and the man pages of build-man.sh, with dpkg-deb. Every role present in
-# build/bin is packaged with its unit and defaults file (see roles.sh).
+# binaries in build/RID/bin and the man pages of build-man.sh, with dpkg-deb. Every role present in
+# build/RID/bin is packaged with its unit and defaults file (see roles.sh).
 source "$(dirname "$0")/../roles.sh"
 here="$PACKAGING/debian"
 DEB_VERSION="$VERSION-$PKG_RELEASE"
@@ -73,6 +73,8 @@ done
 shlibs_dir="$work/shlibs"
 mkdir -p "$shlibs_dir/debian"
 printf 'Source: postern\n\nPackage: postern\nArchitecture: any\n' > "$shlibs_dir/debian/control"
+# For cross-built binaries dpkg-shlibdeps goes by their ELF class and finds the libraries in
+# the multiarch :arm64 packages (make deps installs them); without those it fails here.
 shlibs=$(cd "$shlibs_dir" && dpkg-shlibdeps -O $(for role in $ROLES; do echo "$pkg/usr/sbin/$role"; done) \
     | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "dpkg-shlibdeps found no dependencies" >&2; exit 1; }

@@ -7,6 +7,21 @@ source "$(dirname "$0")/../roles.sh"
 out="$PKG_OUT/man"
 rm -rf "$out"
 mkdir -p "$out"
+# help2man runs the program it is given: for a cross-built binary, a same-named script that runs
+# it under the emulator (roles.sh), so that the page names the role and not the emulator.
+runners="$PKG_OUT/man-run"
+rm -rf "$runners"
+mkdir -p "$runners"
+trap 'rm -rf "$runners"' EXIT
+runner() { # runner ROLE: the path help2man runs
+    if [ ${#RUN_BINARY[@]} -eq 0 ]; then
+        printf '%s\n' "$BIN/$1"
+        return
+    fi
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${RUN_BINARY[*]}" "$BIN/$1" > "$runners/$1"
+    chmod 0755 "$runners/$1"
+    printf '%s\n' "$runners/$1"
+}
 for role in $ROLES; do
     include=$(role_file man "$role" .h2m)
     # help2man takes the date from SOURCE_DATE_EPOCH, so the page is reproducible.
@@ -16,9 +31,9 @@ for role in $ROLES; do
         extra=(--name="a Postern role")
     fi
     help2man --no-info --section=8 --manual="System Administration" --source="Postern $VERSION" \
-        "${extra[@]}" --output="$out/$role.8" "$BIN/$role"
+        "${extra[@]}" --output="$out/$role.8" "$(runner "$role")"
     # The page must document every option --help lists.
-    for option in $("$BIN/$role" --help | grep -o '^  --[a-z0-9-]*' | tr -d ' '); do
+    for option in $(run_binary "$role" --help | grep -o '^  --[a-z0-9-]*' | tr -d ' '); do
         grep -q -- "$(printf '%s' "$option" | sed 's/-/\\\\-/g')" "$out/$role.8" \
             || { echo "$role.8 lacks $option" >&2; exit 1; }
     done

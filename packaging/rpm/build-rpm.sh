@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds postern-<version>-<release>.<arch>.rpm and postern-debuginfo-... with rpmbuild from the
-# AOT binaries in build/bin and the man pages of build-man.sh (see postern.spec).
+# AOT binaries in build/RID/bin and the man pages of build-man.sh (see postern.spec).
 source "$(dirname "$0")/../roles.sh"
 top="$PKG_OUT/rpm"
 rm -rf "$top"
@@ -27,6 +27,7 @@ HOME="$top" rpmbuild -bb --quiet --target "$RPM_ARCH" \
     --define "postern_release $PKG_RELEASE" \
     --define "postern_roles $ROLES" \
     --define "postern_units ${units# }" \
+    --define "postern_license $SPDX_LICENSE" \
     --define "postern_bin $BIN" \
     --define "postern_man $PKG_OUT/man" \
     --define "postern_packaging $PACKAGING" \

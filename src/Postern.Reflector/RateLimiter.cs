@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Numerics;
-using System.Security.Cryptography;
 
 namespace Postern.Reflector;
 
@@ -43,7 +42,7 @@ public sealed class RateLimiter
         _arrivals = new long[sets * Ways];
         _gates = new int[sets];
         // A random seed per process: an attacker cannot pick sources that all land in one set.
-        _seed = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) | 1;
+        _seed = RandomSeed() | 1;
         _interval = Math.Max(frequency / options.PerSourceRate, 1);
         _tolerance = _interval * (options.PerSourceBurst - 1);
         _ipv4Mask = options.Ipv4PrefixLength <= 0 ? 0 : uint.MaxValue << (32 - Math.Min(options.Ipv4PrefixLength, 32));
@@ -143,5 +142,15 @@ public sealed class RateLimiter
                 return true;
             }
         }
+    }
+
+    /// <summary>Eight bytes from the kernel's random pool. Not RandomNumberGenerator: on Linux that
+    /// is OpenSSL's, which a router image need not have (the runtime aborts without libssl).</summary>
+    private static ulong RandomSeed()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        using var urandom = new FileStream("/dev/urandom", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        urandom.ReadExactly(bytes);
+        return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
     }
 }

@@ -174,6 +174,31 @@ public sealed class DebPackageTests
         }
     }
 
+    /// <summary>debian/copyright in the machine-readable format (DEP-5): Postern under
+    /// GPL-2.0-or-later (Debian's short name GPL-2.0+), its stand-alone License paragraph pointing at
+    /// the text in common-licenses, and every licence a Files paragraph names defined once.</summary>
+    [Fact]
+    public void Copyright_is_machine_readable_and_says_gpl_2_or_later()
+    {
+        string copyright = Shell.Sh($"dpkg-deb --fsys-tarfile '{_build.Deb}' | tar -xOf - ./usr/share/doc/postern/copyright").EnsureSuccess().Output;
+        string[] paragraphs = copyright.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n", paragraphs[0], StringComparison.Ordinal);
+        string? FieldOf(string paragraph, string name) => paragraph.Split('\n')
+            .FirstOrDefault(l => l.StartsWith(name + ": ", StringComparison.Ordinal))?[(name.Length + 2)..].Trim();
+
+        string[] files = paragraphs.Where(p => FieldOf(p, "Files") is not null).ToArray();
+        Assert.Equal("GPL-2.0+", FieldOf(files.Single(p => FieldOf(p, "Files") == "*"), "License"));
+        Dictionary<string, string> standalone = paragraphs.Where(p => p.StartsWith("License: ", StringComparison.Ordinal))
+            .ToDictionary(p => FieldOf(p, "License")!, p => p, StringComparer.Ordinal);
+        foreach (string name in files.SelectMany(p => FieldOf(p, "License")!.Split(" and ")))
+        {
+            Assert.True(standalone.ContainsKey(name), $"no stand-alone License paragraph for {name}");
+        }
+        Assert.Contains("either\n version 2 of the License, or (at your option) any later version.", standalone["GPL-2.0+"], StringComparison.Ordinal);
+        Assert.Contains("\"/usr/share/common-licenses/GPL-2\"", standalone["GPL-2.0+"], StringComparison.Ordinal);
+        Assert.DoesNotContain("proprietary", copyright, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void Lintian_reports_no_error_or_warning_and_every_override_has_a_reason()
     {

@@ -30,6 +30,8 @@ public sealed class OpenWrtTests : IDisposable
             .ToDictionary(parts => parts[5].TrimStart('.').TrimEnd('/'), parts => (Mode: parts[0], Owner: parts[1]));
         Assert.All(entries.Values, entry => Assert.Equal("0/0", entry.Owner));
         Assert.Equal("-rw-r--r--", entries["/lib/functions/postern.sh"].Mode);
+        Assert.Equal("-rw-r--r--", entries["/usr/share/postern/control"].Mode);
+        Assert.Equal("-rw-r--r--", entries["/usr/share/postern/LICENSE"].Mode);
         foreach (string role in _build.Roles)
         {
             Assert.Equal("-rwxr-xr-x", entries["/usr/sbin/" + role].Mode);
@@ -38,12 +40,28 @@ public sealed class OpenWrtTests : IDisposable
         }
         var files = entries.Where(e => e.Value.Mode[0] != 'd').Select(e => e.Key).ToHashSet();
         var expected = _build.Roles.SelectMany(r => new[] { "/usr/sbin/" + r, "/etc/init.d/" + r, "/etc/config/" + r })
-            .Append("/lib/functions/postern.sh").ToHashSet();
+            .Append("/lib/functions/postern.sh").Append("/usr/share/postern/control").Append("/usr/share/postern/LICENSE").ToHashSet();
         Assert.Equal(expected.Order(StringComparer.Ordinal), files.Order(StringComparer.Ordinal));
         foreach (string role in _build.Roles)
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(Repository.Bin, role)), File.ReadAllBytes(InRoot("/usr/sbin/" + role)));
         }
+    }
+
+    /// <summary>The metadata an ipk would carry in its control file: version, OpenWrt's name for
+    /// the architecture, the SPDX licence (PKG_LICENSE), and the licence text beside it.</summary>
+    [Fact]
+    public void Metadata_names_the_version_architecture_and_licence()
+    {
+        Dictionary<string, string> control = File.ReadAllLines(InRoot("/usr/share/postern/control"))
+            .Select(line => line.Split(':', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1].Trim());
+        Assert.Equal("postern", control["Package"]);
+        Assert.Equal(_build.DebVersion, control["Version"]);
+        Assert.Equal(_build.RpmArch == "aarch64" ? "aarch64_generic" : _build.RpmArch, control["Architecture"]);
+        Assert.Equal("GPL-2.0-or-later AND MIT", control["License"]);
+        Assert.Equal("/usr/share/postern/LICENSE", control["LicenseFiles"]);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Repository.Root, "LICENSE")), File.ReadAllBytes(InRoot("/usr/share/postern/LICENSE")));
     }
 
     public static TheoryData<string> OpenWrtScripts()

@@ -4,7 +4,7 @@ using Postern.Testing;
 namespace Postern.Packaging.Integration.Tests;
 
 /// <summary>The packages under test, built once per run by `make packages` from the binaries in
-/// build/bin, so that they always match the code being tested.</summary>
+/// build/linux-x64/bin (Repository.Bin), so that they always match the code being tested.</summary>
 public sealed class PackageBuild
 {
     public PackageBuild()
@@ -45,7 +45,7 @@ public sealed class PackageBuild
 
     public string RpmArch { get; }
 
-    /// <summary>The roles built into build/bin: the packages must carry exactly these.</summary>
+    /// <summary>The roles built into Repository.Bin: the packages must carry exactly these.</summary>
     public IReadOnlyList<string> Roles { get; }
 
     public string Deb { get; }
@@ -82,7 +82,7 @@ public sealed class PackageBuild
 
     private static string Output(string name)
     {
-        string path = Path.Combine(Repository.Root, "build", "packages", name);
+        string path = Path.Combine(Repository.PackagesFor(Repository.HostRid), name);
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"make packages did not make {path}", path);

@@ -29,6 +29,15 @@ public sealed class RpmPackageTests
             Shell.Check("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", _build.DebugRpm).Trim());
     }
 
+    /// <summary>SPDX in the License tag: Postern's GPL-2.0-or-later and the .NET runtime's MIT; the
+    /// text itself as a %license file.</summary>
+    [Fact]
+    public void License_is_spdx_gpl_2_or_later_with_the_text()
+    {
+        Assert.Equal("GPL-2.0-or-later AND MIT", Shell.Check("rpm", "-qp", "--qf", "%{LICENSE}", _build.Rpm).Trim());
+        Assert.Equal(new[] { "/usr/share/licenses/postern/LICENSE" }, Query("-qpL", _build.Rpm));
+    }
+
     [Fact]
     public void Requires_name_libnetfilter_queue_libmnl_and_iptables()
     {
@@ -45,7 +54,7 @@ public sealed class RpmPackageTests
     [Fact]
     public void Files_are_each_roles_binary_unit_sysconfig_and_man_page_and_debuginfo_the_symbols()
     {
-        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        var expected = new SortedSet<string>(StringComparer.Ordinal) { "/usr/share/licenses/postern/LICENSE" };
         var expectedDebug = new SortedSet<string>(StringComparer.Ordinal);
         foreach (string role in _build.Roles)
         {

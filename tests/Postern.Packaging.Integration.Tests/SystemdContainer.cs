@@ -6,7 +6,7 @@ namespace Postern.Packaging.Integration.Tests;
 
 /// <summary>The real systemd, as PID 1 of a container made of namespaces (see
 /// systemd-container.sh), running the units under test from packaging/systemd with the role
-/// binaries from build/bin. Disposing it kills the container and removes its cgroup; nothing of
+/// binaries from Repository.Bin (build/linux-x64/bin). Disposing it kills the container and removes its cgroup; nothing of
 /// it stays on the host.</summary>
 public sealed class SystemdContainer : IDisposable
 {

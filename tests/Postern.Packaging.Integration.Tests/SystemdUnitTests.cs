@@ -73,7 +73,7 @@ public sealed partial class SystemdUnitTests
     }
 
     /// <summary>verify needs the ExecStart programs to exist; the unit is checked as written, with
-    /// only /usr/sbin/postern-X pointed at build/bin (or at /bin/true for a role not built yet).
+    /// only /usr/sbin/postern-X pointed at Repository.Bin (or at /bin/true for a role not built yet).
     /// The installed units are verified as they are in DebInstallTests.</summary>
     [Theory]
     [MemberData(nameof(Roles))]
