@@ -96,7 +96,7 @@ public sealed unsafe class AaaaResponder : IQueueBatchHandler
         fixed (byte* replies = _replies)
         fixed (RawDatagram* batch = datagrams)
         {
-            error = Interop.Interop.RawSendBatch(socket.Fd, replies, batch, count, out _);
+            error = Interop.Interop.RawSendBatch(socket.Fd, replies, _replies.Length, batch, count, out _);
         }
         for (int i = 0; i < count; i++)
         {

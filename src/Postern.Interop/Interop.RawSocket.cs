@@ -8,7 +8,7 @@ public static unsafe partial class Interop
     public static partial int RawOpen(int ipVersion, uint mark, int sendBufferBytes, out int fd);
 
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_RawSendBatch")]
-    public static partial int RawSendBatch(int fd, byte* buffer, RawDatagram* datagrams, int count, out int sentCount);
+    public static partial int RawSendBatch(int fd, byte* buffer, int bufferLength, RawDatagram* datagrams, int count, out int sentCount);
 
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_Close")]
     public static partial int Close(int fd);
