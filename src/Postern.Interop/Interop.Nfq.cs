@@ -17,6 +17,17 @@ public static unsafe partial class Interop
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqVerdictBatch")]
     public static partial int NfqVerdictBatch(nint handle, uint* packetIds, byte* verdicts, int count);
 
+    // Which struct PosternNative_StructLayout describes (PosternLayout* in native/pal_types.h).
+    public const int LayoutNfqPacket = 0;
+    public const int LayoutRawDatagram = 1;
+    public const int LayoutUdpDatagram = 2;
+    public const int LayoutNfqCounters = 3;
+
+    /// <summary>The native size and field offsets of a struct that crosses the boundary, for the
+    /// tests that check the mirrors.</summary>
+    [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_StructLayout")]
+    public static partial int StructLayout(int which, out int size, int* offsets, int max, out int fieldCount);
+
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqClose")]
     public static partial void NfqClose(nint handle);
 }
