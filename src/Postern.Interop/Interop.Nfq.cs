@@ -12,10 +12,10 @@ public static unsafe partial class Interop
     public static partial int NfqOpen(ushort queueNumber, uint queueMaxLength, uint copyRange, int receiveBufferBytes, out nint handle);
 
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqReceive")]
-    public static partial int NfqReceive(nint handle, byte* buffer, int bufferLength, int slotSize, NfqPacket* packets, int maxPackets, int timeoutMs, out int packetCount, ref int overruns);
+    public static partial int NfqReceive(nint handle, byte* buffer, int bufferLength, int slotSize, NfqPacket* packets, int maxPackets, int timeoutMs, out int packetCount, ref NfqCounters counters);
 
     [LibraryImport(Libraries.PosternNative, EntryPoint = "PosternNative_NfqVerdictBatch")]
-    public static partial int NfqVerdictBatch(nint handle, uint* packetIds, byte* verdicts, int count);
+    public static partial int NfqVerdictBatch(nint handle, uint* packetIds, byte* verdicts, int count, out int sentCount);
 
     // Which struct PosternNative_StructLayout describes (PosternLayout* in native/pal_types.h).
     public const int LayoutNfqPacket = 0;
