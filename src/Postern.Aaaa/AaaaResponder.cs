@@ -98,12 +98,20 @@ public sealed unsafe class AaaaResponder : IQueueBatchHandler
         {
             error = Interop.Interop.RawSendBatch(socket.Fd, replies, _replies.Length, batch, count, out _);
         }
+        // Every answered query's NF_DROP first, then the counting: if anything throws after a
+        // reply went, the verdicts already say which queries were answered (NfqueueLoop keeps them).
+        for (int i = 0; i < count; i++)
+        {
+            if (error == 0 && datagrams[i].Error == 0)
+            {
+                verdicts[indexes[i]] = Interop.Interop.NF_DROP;
+            }
+        }
         for (int i = 0; i < count; i++)
         {
             int datagramError = error != 0 ? error : datagrams[i].Error;
             if (datagramError == 0)
             {
-                verdicts[indexes[i]] = Interop.Interop.NF_DROP;
                 Counters.CountAnswered();
             }
             else

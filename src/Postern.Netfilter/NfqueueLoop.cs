@@ -4,8 +4,9 @@ namespace Postern.Netfilter;
 
 /// <summary>The receive/verdict loop of one queue, on one thread: a batch of packets arrives with
 /// one system call into a pinned buffer allocated once, the handler decides, and every packet's
-/// verdict leaves in one netlink datagram. Nothing is allocated per packet. A verdict send that
-/// fails for lack of buffers is retried (bounded) before its verdicts are counted lost.</summary>
+/// verdict leaves in one netlink datagram. Nothing is allocated per packet. Every packet the loop
+/// is handed gets a verdict: a handler that throws lets through what it had not answered, and a
+/// verdict send that fails for lack of buffers is retried (bounded) before it is counted lost.</summary>
 public sealed class NfqueueLoop
 {
     /// <summary>Tries for one batch's verdicts when the kernel is short of buffers (ENOBUFS or
@@ -26,6 +27,7 @@ public sealed class NfqueueLoop
     private long _verdictErrors;
     private long _verdictRetries;
     private long _verdictsLost;
+    private long _handlerErrors;
     private int _lastError;
 
     public NfqueueLoop(NfqueueBinding binding, IQueueBatchHandler handler, NfqueueOptions options)
@@ -59,6 +61,9 @@ public sealed class NfqueueLoop
     /// <summary>Packets whose verdict could not be sent: the kernel holds them until the queue
     /// is unbound (then drops them).</summary>
     public long VerdictsLost => Volatile.Read(ref _verdictsLost);
+
+    /// <summary>Batches whose handler threw: their unanswered packets were let through.</summary>
+    public long HandlerErrors => Volatile.Read(ref _handlerErrors);
 
     /// <summary>Times the netlink socket overran (ENOBUFS): the kernel could not hand packets over
     /// fast enough, and fail-open decided for them.</summary>
@@ -132,8 +137,17 @@ public sealed class NfqueueLoop
         }
         catch (Exception)
         {
-            // Fail open: whatever went wrong, every packet of the batch is let through.
-            verdicts.Fill(Interop.Interop.NF_ACCEPT);
+            // Fail open, but only for what the handler had not answered: a packet it set to
+            // NF_DROP had its reply sent already, and letting it through too would answer its
+            // query twice (once here, once by the real server).
+            _handlerErrors++;
+            for (int i = 0; i < verdicts.Length; i++)
+            {
+                if (verdicts[i] != Interop.Interop.NF_DROP)
+                {
+                    verdicts[i] = Interop.Interop.NF_ACCEPT;
+                }
+            }
         }
 
         for (int i = 0; i < count; i++)

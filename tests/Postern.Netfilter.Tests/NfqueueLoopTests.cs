@@ -9,6 +9,21 @@ public sealed class NfqueueLoopTests
     private static readonly NfqueueOptions s_options = new() { BatchSize = 8, CopyRange = 256 };
 
     [Fact]
+    public void A_handler_that_throws_after_answering_drops_what_it_answered_and_accepts_the_rest()
+    {
+        var channel = new ScriptedChannel(batch: 4);
+        var loop = new NfqueueLoop(channel, 7, new AnswersThenThrows(answered: [0, 2]), s_options);
+
+        RunToEnd(loop);
+
+        // Packets 0 and 2 were answered: accepting them too would answer their queries twice.
+        Assert.Equal(new[] { (100u, Interop.Interop.NF_DROP), (101u, Interop.Interop.NF_ACCEPT), (102u, Interop.Interop.NF_DROP), (103u, Interop.Interop.NF_ACCEPT) },
+            channel.Verdicts.ToArray());
+        Assert.Equal(1, loop.HandlerErrors);
+        Assert.Equal(4, loop.Received);
+    }
+
+    [Fact]
     public void A_verdict_send_short_of_buffers_is_retried_from_the_first_verdict_that_did_not_go()
     {
         var channel = new ScriptedChannel(batch: 4);
