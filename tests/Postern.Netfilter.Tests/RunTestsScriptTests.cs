@@ -46,7 +46,7 @@ public sealed class RunTestsScriptTests : IDisposable
     }
 
     [Fact]
-    public void Errors_timeouts_crashes_and_missing_results_count_as_failed()
+    public async Task Errors_timeouts_crashes_and_missing_results_count_as_failed()
     {
         var start = new ProcessStartInfo("bash", [Path.Combine(_root.FullName, "tests", "run-tests.sh")])
         {
@@ -56,9 +56,9 @@ public sealed class RunTestsScriptTests : IDisposable
         start.Environment["PATH"] = Path.Combine(_root.FullName, "fakebin") + ":" + Environment.GetEnvironmentVariable("PATH");
         using Process process = Process.Start(start)!;
         Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
+        string output = await process.StandardOutput.ReadToEndAsync();
         Assert.True(process.WaitForExit(60_000), "run-tests.sh did not finish");
-        string all = output + error.Result;
+        string all = output + await error;
 
         string last = output.TrimEnd().Split('\n')[^1];
         // Passed: 3 + 1 + 1 + 1. Failed: the error, the timeout, the crash the TRX does not blame on
