@@ -132,10 +132,8 @@ public sealed class AaaaService : IDisposable
             _log($"removed {removed} rule(s) tagged {_rules.Tag}");
         }
         _stop.Cancel();
-        foreach (Thread thread in _threads)
-        {
-            thread.Join(TimeSpan.FromSeconds(5));
-        }
+        // Until every worker has ended, however long its drain takes: Release frees what they use.
+        QueueWorkers.JoinAll(_threads, _log);
         _threads.Clear();
         Release();
     }
