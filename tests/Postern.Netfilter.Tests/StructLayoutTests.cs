@@ -17,27 +17,41 @@ public sealed unsafe class StructLayoutTests
         { Interop.Interop.LayoutNfqCounters, nameof(NfqCounters) },
     };
 
+    // The C structs' fields, in their C declaration order (native/pal_types.h), which is the
+    // order of PosternNative_StructLayout's offsets. The mirror's fields are looked up by name,
+    // so a mirror whose fields are in another order, or of another size, fails.
+    private static readonly Dictionary<string, string[]> s_nativeFields = new()
+    {
+        [nameof(NfqPacket)] = ["PacketId", "Mark", "InIfIndex", "OutIfIndex", "PayloadOffset", "PayloadLength", "OriginalLength", "HwProtocol", "Hook", "Padding"],
+        [nameof(RawDatagram)] = ["Offset", "Length", "ScopeId", "Error"],
+        [nameof(UdpDatagram)] = ["Offset", "Length", "Address", "LocalAddress", "ScopeId", "LocalIfIndex", "Port", "Family", "Flags", "Error"],
+        [nameof(NfqCounters)] = ["Overruns", "Truncated", "Unparseable", "Unrecovered", "StartupAccepted"],
+    };
+
     [Theory]
     [MemberData(nameof(Mirrors))]
     public void Mirror_has_the_native_size_and_field_offsets(int which, string name)
     {
-        (int size, string[] fields) = name switch
+        (Type type, int size) = name switch
         {
-            nameof(NfqPacket) => (Unsafe.SizeOf<NfqPacket>(), FieldNames<NfqPacket>()),
-            nameof(RawDatagram) => (Unsafe.SizeOf<RawDatagram>(), FieldNames<RawDatagram>()),
-            nameof(UdpDatagram) => (Unsafe.SizeOf<UdpDatagram>(), FieldNames<UdpDatagram>()),
-            nameof(NfqCounters) => (Unsafe.SizeOf<NfqCounters>(), FieldNames<NfqCounters>()),
+            nameof(NfqPacket) => (typeof(NfqPacket), Unsafe.SizeOf<NfqPacket>()),
+            nameof(RawDatagram) => (typeof(RawDatagram), Unsafe.SizeOf<RawDatagram>()),
+            nameof(UdpDatagram) => (typeof(UdpDatagram), Unsafe.SizeOf<UdpDatagram>()),
+            nameof(NfqCounters) => (typeof(NfqCounters), Unsafe.SizeOf<NfqCounters>()),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
-        Type type = typeof(NfqPacket).Assembly.GetType("Postern.Interop." + name)!;
+        string[] fields = s_nativeFields[name];
 
         int* offsets = stackalloc int[32];
         Assert.Equal(0, Interop.Interop.StructLayout(which, out int nativeSize, offsets, 32, out int fieldCount));
         Assert.Equal(nativeSize, size);
         Assert.Equal(fieldCount, fields.Length);
+        // The mirror has exactly the C struct's fields.
+        Assert.Equal(fields.Order(StringComparer.Ordinal), InstanceFieldNames(type).Order(StringComparer.Ordinal));
         for (int i = 0; i < fields.Length; i++)
         {
-            Assert.True(offsets[i] == (int)Marshal.OffsetOf(type, fields[i]), $"{name}.{fields[i]}: native offset {offsets[i]}, managed {Marshal.OffsetOf(type, fields[i])}");
+            int managed = (int)Marshal.OffsetOf(type, fields[i]);
+            Assert.True(offsets[i] == managed, $"{name}.{fields[i]}: native offset {offsets[i]}, managed {managed}");
         }
     }
 
@@ -48,10 +62,8 @@ public sealed unsafe class StructLayoutTests
         Assert.Equal(Errno.EINVAL, Interop.Interop.StructLayout(99, out _, offsets, 1, out _));
     }
 
-    // Instance fields in declaration order (metadata order, which sequential layout follows).
-    private static string[] FieldNames<T>() where T : struct =>
-        typeof(T).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)
-            .OrderBy(field => field.MetadataToken)
+    private static string[] InstanceFieldNames(Type type) =>
+        type.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)
             .Select(field => field.Name)
             .ToArray();
 }
