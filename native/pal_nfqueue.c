@@ -29,6 +29,8 @@ enum
     VerdictMessageRoom = 64,
     /* Tries for a start-up verdict when the kernel is short of buffers (ENOBUFS/EAGAIN). */
     StartupVerdictAttempts = 8,
+    /* How long the open waits for the kernel's acknowledgement of its configuration. */
+    AckTimeoutSeconds = 5,
 };
 
 struct PosternNfq
@@ -153,12 +155,13 @@ static int32_t SendAndWaitForAck(PosternNfq* handle, struct nlmsghdr* message)
             }
             if (errno == ENOBUFS)
             {
-                /* Messages were lost to an overrun; the acknowledgement may be among them only
-                 * if the socket is flooded, and then the next read still finds it or its error. */
+                /* Messages were lost to an overrun (the acknowledgement among them, perhaps:
+                 * then the wait ends at the timeout below). */
                 handle->pending.Overruns++;
                 continue;
             }
-            return errno;
+            /* SO_RCVTIMEO: the acknowledgement never came. */
+            return errno == EAGAIN ? ETIMEDOUT : errno;
         }
         if (header.msg_flags & MSG_TRUNC)
         {
@@ -234,6 +237,15 @@ int32_t PosternNative_NfqOpen(uint16_t queueNumber, uint32_t queueMaxLength, uin
         goto fail;
     }
     created->portId = mnl_socket_get_portid(created->socket);
+
+    /* A bounded wait for acknowledgements, which an overrun can lose; the first receive sets
+     * its own timeout (receiveTimeoutMs is -1 until then). */
+    struct timeval ackTimeout = {.tv_sec = AckTimeoutSeconds, .tv_usec = 0};
+    if (setsockopt(mnl_socket_get_fd(created->socket), SOL_SOCKET, SO_RCVTIMEO, &ackTimeout, sizeof ackTimeout) < 0)
+    {
+        error = errno;
+        goto fail;
+    }
 
     /* The buffer first: packets may pour in from the moment the queue is bound. */
     if (receiveBufferBytes > 0)
