@@ -127,9 +127,10 @@ static void AcceptDuringStartup(PosternNfq* handle, const struct nlmsghdr* messa
     handle->pending.Unrecovered++;
 }
 
-/* Sends a configuration message and reads until its acknowledgement. Packet messages can arrive
- * in between (the queue is bound before it is configured, and rules may already point at it):
- * each one gets its verdict here, so none is consumed without one. */
+/* Sends a configuration message and reads until its acknowledgement. Packet messages can come
+ * first (rules may already point at the queue: they are queued from the moment the kernel has
+ * applied the message, before it queues the acknowledgement): each one gets its verdict here, so
+ * none is consumed without one. */
 static int32_t SendAndWaitForAck(PosternNfq* handle, struct nlmsghdr* message)
 {
     message->nlmsg_flags |= NLM_F_ACK;
