@@ -40,10 +40,11 @@ static int32_t DestinationOf(const uint8_t* packet, int32_t length, uint32_t sco
     return EINVAL;
 }
 
-int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, PosternRawDatagram* datagrams, int32_t count,
-                                   int32_t* sentCount)
+int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, int32_t bufferLength, PosternRawDatagram* datagrams,
+                                   int32_t count, int32_t* sentCount)
 {
-    if (fd < 0 || sentCount == NULL || count < 0 || (count > 0 && (buffer == NULL || datagrams == NULL)))
+    if (fd < 0 || sentCount == NULL || count < 0 || bufferLength < 0 ||
+        (count > 0 && (buffer == NULL || datagrams == NULL)))
     {
         return EINVAL;
     }
@@ -62,7 +63,9 @@ int32_t PosternNative_RawSendBatch(int32_t fd, const uint8_t* buffer, PosternRaw
         {
             PosternRawDatagram* datagram = &datagrams[next];
             socklen_t addressLength = 0;
-            if (datagram->Offset < 0 || datagram->Length <= 0 ||
+            /* Offset + Length is compared without the sum, which could overflow. */
+            if (datagram->Offset < 0 || datagram->Length <= 0 || datagram->Offset > bufferLength ||
+                datagram->Length > bufferLength - datagram->Offset ||
                 DestinationOf(buffer + datagram->Offset, datagram->Length, datagram->ScopeId, &addresses[filled],
                               &addressLength) != 0)
             {

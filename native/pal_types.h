@@ -32,7 +32,20 @@ typedef struct
     int32_t Error;
 } PosternRawDatagram;
 
+/* What PosternNative_NfqReceive counts, in the caller's memory: the loop owns it, the shim adds to
+ * it. A message the shim reads and cannot describe fully still gets a verdict when its packet id
+ * can be found; only Unrecovered ones are left to the kernel. */
+typedef struct
+{
+    int64_t Overruns;        /* the socket overran (ENOBUFS): the kernel dropped messages */
+    int64_t Truncated;       /* messages cut short (MSG_TRUNC, or a length past the datagram) */
+    int64_t Unparseable;     /* packet messages whose attributes did not parse */
+    int64_t Unrecovered;     /* cut-short or unparseable packet messages without a readable id */
+    int64_t StartupAccepted; /* packets read while the queue was being configured: accepted */
+} PosternNfqCounters;
+
 _Static_assert(sizeof(PosternNfqPacket) == 32, "PosternNfqPacket must stay 32 bytes");
+_Static_assert(sizeof(PosternNfqCounters) == 40, "PosternNfqCounters must stay 40 bytes");
 _Static_assert(sizeof(PosternRawDatagram) == 16, "PosternRawDatagram must stay 16 bytes");
 
 /* One UDP datagram in a batch, for PosternNative_UdpReceiveBatch and PosternNative_UdpSendBatch.
@@ -63,3 +76,18 @@ enum
 };
 
 _Static_assert(sizeof(PosternUdpDatagram) == 56, "PosternUdpDatagram must stay 56 bytes");
+
+/* Which struct PosternNative_StructLayout describes. */
+enum
+{
+    PosternLayoutNfqPacket = 0,
+    PosternLayoutRawDatagram = 1,
+    PosternLayoutUdpDatagram = 2,
+    PosternLayoutNfqCounters = 3,
+};
+
+/* The size of one of the structs above and the offset of each of its fields in declaration order,
+ * so that a test can check the C# mirrors against the compiler's layout. *fieldCount is the number
+ * of fields (at most max are written). Returns 0, or EINVAL for an unknown struct. */
+POSTERN_EXPORT int32_t PosternNative_StructLayout(int32_t which, int32_t* size, int32_t* offsets, int32_t max,
+                                                  int32_t* fieldCount);

@@ -250,10 +250,10 @@ static int32_t PrepareSend(int32_t socketIpVersion, const PosternUdpDatagram* da
     return 0;
 }
 
-int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const uint8_t* buffer,
+int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const uint8_t* buffer, int32_t bufferLength,
                                    PosternUdpDatagram* datagrams, int32_t count, int32_t* sentCount)
 {
-    if (fd < 0 || sentCount == NULL || count < 0 || (socketIpVersion != 4 && socketIpVersion != 6) ||
+    if (fd < 0 || sentCount == NULL || count < 0 || bufferLength < 0 || (socketIpVersion != 4 && socketIpVersion != 6) ||
         (count > 0 && (buffer == NULL || datagrams == NULL)))
     {
         return EINVAL;
@@ -277,7 +277,9 @@ int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const ui
             socklen_t addressLength = 0;
             size_t controlLength = 0;
             memset(controls[filled].bytes, 0, sizeof controls[filled].bytes);
-            if (datagram->Offset < 0 || datagram->Length < 0 ||
+            /* Offset + Length is compared without the sum, which could overflow. */
+            if (datagram->Offset < 0 || datagram->Length < 0 || datagram->Offset > bufferLength ||
+                datagram->Length > bufferLength - datagram->Offset ||
                 PrepareSend(socketIpVersion, datagram, &addresses[filled], &addressLength, controls[filled].bytes,
                             &controlLength) != 0)
             {

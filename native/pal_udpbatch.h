@@ -11,7 +11,9 @@ POSTERN_EXPORT int32_t PosternNative_UdpReceiveBatch(int32_t fd, uint8_t* buffer
 
 /* Sends count datagrams with sendmmsg, each to its Address/Port, from its LocalAddress when
  * Flags has PosternUdpFlagHasLocal. socketIpVersion is the family the socket was opened with.
- * Every datagram's Error is set; *sentCount counts those that went. Returns 0, or an errno for
- * a bad argument. */
+ * Every datagram's Error is set (EINVAL for one that does not lie within the bufferLength bytes
+ * of buffer, which is never read past); *sentCount counts those that went. Returns 0, or an
+ * errno for a bad argument. */
 POSTERN_EXPORT int32_t PosternNative_UdpSendBatch(int32_t fd, int32_t socketIpVersion, const uint8_t* buffer,
-                                                  PosternUdpDatagram* datagrams, int32_t count, int32_t* sentCount);
+                                                  int32_t bufferLength, PosternUdpDatagram* datagrams, int32_t count,
+                                                  int32_t* sentCount);

@@ -14,32 +14,49 @@ if [ "${1:-}" = "--unit" ]; then
     projects=$(printf '%s\n' $projects | grep -v Integration)
 fi
 
+# Counter attributes of a TRX's <Counters> element; one that is absent reads 0.
+counter() { printf '%s' "$1" | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+
 status=0
+passed=0 failed=0 skipped=0
+broken=()
 for project in $projects; do
     name=$(basename "$project" .csproj)
+    trx="$results/$name.trx"
     echo "=== $name"
-    if ! dotnet test "$project" -c Release --nologo \
-            --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-            --results-directory "$results"; then
-        status=1
-    fi
-    if [ ! -f "$results/$name.trx" ]; then
-        echo "$name: no test results (build or test host failure)" >&2
-        status=1
-    fi
-done
+    dotnet test "$project" -c Release --nologo \
+        --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+        --results-directory "$results"
+    exit_code=$?
+    [ "$exit_code" -eq 0 ] || status=1
 
-passed=0 failed=0 skipped=0
-for trx in "$results"/*.trx; do
-    [ -f "$trx" ] || continue
-    counters=$(grep -o '<Counters [^>]*>' "$trx")
-    get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-    passed=$((passed + $(get passed)))
-    failed=$((failed + $(get failed)))
-    skipped=$((skipped + $(get notExecuted)))
+    counters=$(grep -o '<Counters [^>]*>' "$trx" 2>/dev/null | head -n 1)
+    if [ -z "$counters" ]; then
+        # No build, a test host that crashed before writing: no result at all, one failure.
+        echo "$name: no test results (build or test host failure, exit status $exit_code)" >&2
+        broken+=("$name")
+        failed=$((failed + 1))
+        status=1
+        continue
+    fi
+    # error, timeout and aborted are failures too: a test that crashed or hung did not pass.
+    project_failed=$(( $(counter "$counters" failed) + $(counter "$counters" error) \
+                     + $(counter "$counters" timeout) + $(counter "$counters" aborted) ))
+    if [ "$exit_code" -ne 0 ] && [ "$project_failed" -eq 0 ]; then
+        # dotnet test failed but the TRX blames no test (the host died after some results).
+        echo "$name: dotnet test exited $exit_code with no failed test in its results" >&2
+        broken+=("$name")
+        project_failed=1
+    fi
+    passed=$((passed + $(counter "$counters" passed)))
+    failed=$((failed + project_failed))
+    skipped=$((skipped + $(counter "$counters" notExecuted)))
 done
 
 echo
+if [ "${#broken[@]}" -gt 0 ]; then
+    echo "projects without (complete) results, each counted as one failure: ${broken[*]}"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$passed" -eq 0 ]; then
     echo "no test passed" >&2

@@ -96,14 +96,22 @@ public sealed unsafe class AaaaResponder : IQueueBatchHandler
         fixed (byte* replies = _replies)
         fixed (RawDatagram* batch = datagrams)
         {
-            error = Interop.Interop.RawSendBatch(socket.Fd, replies, batch, count, out _);
+            error = Interop.Interop.RawSendBatch(socket.Fd, replies, _replies.Length, batch, count, out _);
+        }
+        // Every answered query's NF_DROP first, then the counting: if anything throws after a
+        // reply went, the verdicts already say which queries were answered (NfqueueLoop keeps them).
+        for (int i = 0; i < count; i++)
+        {
+            if (error == 0 && datagrams[i].Error == 0)
+            {
+                verdicts[indexes[i]] = Interop.Interop.NF_DROP;
+            }
         }
         for (int i = 0; i < count; i++)
         {
             int datagramError = error != 0 ? error : datagrams[i].Error;
             if (datagramError == 0)
             {
-                verdicts[indexes[i]] = Interop.Interop.NF_DROP;
                 Counters.CountAnswered();
             }
             else

@@ -150,7 +150,14 @@ public sealed class AaaaService : IRole, IDisposable
         Metrics.AddCounter("overruns", "Times a queue's netlink socket overran (ENOBUFS).", () => SumLoops(l => l.Overruns));
         Metrics.AddGauge("waiting", "Packets waiting in the queues for a verdict, from /proc.", () => SumKernel(s => s.Waiting));
         Metrics.AddCounter("receive-errors", "Queue receive calls that failed.", () => SumLoops(l => l.ReceiveErrors));
-        Metrics.AddCounter("verdict-errors", "Verdict batches the kernel refused.", () => SumLoops(l => l.VerdictErrors));
+        Metrics.AddCounter("verdict-errors", "Verdict sends that failed for good (after the retries).", () => SumLoops(l => l.VerdictErrors));
+        Metrics.AddCounter("verdict-retries", "Verdict sends retried after ENOBUFS or EAGAIN.", () => SumLoops(l => l.VerdictRetries));
+        Metrics.AddCounter("verdicts-lost", "Packets whose verdict could not be sent (the kernel decides for them when the queue is unbound).", () => SumLoops(l => l.VerdictsLost));
+        Metrics.AddCounter("handler-errors", "Batches whose handling threw: what was answered stayed dropped, the rest was accepted.", () => SumLoops(l => l.HandlerErrors));
+        Metrics.AddCounter("truncated", "Packet messages cut short (the packet was let through).", () => SumLoops(l => l.Truncated));
+        Metrics.AddCounter("unparseable", "Netlink messages that did not parse.", () => SumLoops(l => l.Unparseable));
+        Metrics.AddCounter("unrecovered", "Packet messages whose id could not be read, so no verdict could be given.", () => SumLoops(l => l.Unrecovered));
+        Metrics.AddCounter("startup-accepted", "Packets read and accepted while the queue was being bound.", () => SumLoops(l => l.StartupAccepted));
         Metrics.AddCounter("allocated-bytes", "Bytes the process has allocated on the managed heap since it started.", () => GC.GetTotalAllocatedBytes());
     }
 
@@ -187,10 +194,8 @@ public sealed class AaaaService : IRole, IDisposable
             Log.Info($"removed {removed} rule(s) tagged {_rules.Tag}");
         }
         _stop.Cancel();
-        foreach (Thread thread in _threads)
-        {
-            thread.Join(TimeSpan.FromSeconds(5));
-        }
+        // Until every worker has ended, however long its drain takes: Release frees what they use.
+        QueueWorkers.JoinAll(_threads, Log.Warning);
         _threads.Clear();
         Release();
     }

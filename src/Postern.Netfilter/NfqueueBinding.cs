@@ -4,7 +4,7 @@ namespace Postern.Netfilter;
 
 /// <summary>One bound NFQUEUE queue (fail-open, packet copy mode). Binding fails with a clear
 /// message when the queue is taken or the capability is missing.</summary>
-public sealed class NfqueueBinding : IDisposable
+public sealed unsafe class NfqueueBinding : IDisposable, IQueueChannel
 {
     private nint _handle;
 
@@ -26,6 +26,28 @@ public sealed class NfqueueBinding : IDisposable
             throw NfqueueException.ForOpen(queueNumber, error);
         }
         return new NfqueueBinding(queueNumber, handle);
+    }
+
+    int IQueueChannel.Receive(Span<byte> buffer, int slotSize, Span<NfqPacket> packets, int timeoutMs, out int count, ref NfqCounters counters)
+    {
+        fixed (byte* bytes = buffer)
+        fixed (NfqPacket* descriptors = packets)
+        {
+            return Interop.Interop.NfqReceive(Handle, bytes, buffer.Length, slotSize, descriptors, packets.Length, timeoutMs, out count, ref counters);
+        }
+    }
+
+    int IQueueChannel.Verdict(ReadOnlySpan<uint> packetIds, ReadOnlySpan<byte> verdicts, out int sent)
+    {
+        if (packetIds.Length != verdicts.Length)
+        {
+            throw new ArgumentException("one verdict per packet id", nameof(verdicts));
+        }
+        fixed (uint* ids = packetIds)
+        fixed (byte* values = verdicts)
+        {
+            return Interop.Interop.NfqVerdictBatch(Handle, ids, values, packetIds.Length, out sent);
+        }
     }
 
     public void Dispose()

@@ -1,30 +1,44 @@
-using System.Runtime.InteropServices;
 using Postern.Interop;
 
 namespace Postern.Netfilter;
 
 /// <summary>The receive/verdict loop of one queue, on one thread: a batch of packets arrives with
 /// one system call into a pinned buffer allocated once, the handler decides, and every packet's
-/// verdict leaves in one netlink datagram. Nothing is allocated per packet.</summary>
-public sealed unsafe class NfqueueLoop
+/// verdict leaves in one netlink datagram. Nothing is allocated per packet. Every packet the loop
+/// is handed gets a verdict: a handler that throws lets through what it had not answered, and a
+/// verdict send that fails for lack of buffers is retried (bounded) before it is counted lost.</summary>
+public sealed class NfqueueLoop
 {
-    private readonly NfqueueBinding _binding;
+    /// <summary>Tries for one batch's verdicts when the kernel is short of buffers (ENOBUFS or
+    /// EAGAIN), a few milliseconds apart; past that the rest of the batch is counted lost.</summary>
+    internal const int MaxVerdictAttempts = 5;
+
+    private readonly IQueueChannel _channel;
     private readonly IQueueBatchHandler _handler;
     private readonly NfqueueOptions _options;
     private readonly byte[] _buffer;
     private readonly NfqPacket[] _packets;
     private readonly uint[] _ids;
     private readonly byte[] _verdicts;
+    private NfqCounters _counters;
     private long _received;
     private long _batches;
     private long _receiveErrors;
     private long _verdictErrors;
-    private int _overruns;
+    private long _verdictRetries;
+    private long _verdictsLost;
+    private long _handlerErrors;
     private int _lastError;
 
     public NfqueueLoop(NfqueueBinding binding, IQueueBatchHandler handler, NfqueueOptions options)
+        : this(binding, binding.QueueNumber, handler, options)
     {
-        _binding = binding;
+    }
+
+    internal NfqueueLoop(IQueueChannel channel, ushort queueNumber, IQueueBatchHandler handler, NfqueueOptions options)
+    {
+        _channel = channel;
+        QueueNumber = queueNumber;
         _handler = handler;
         _options = options;
         _buffer = GC.AllocateArray<byte>(options.SlotSize * options.BatchSize, pinned: true);
@@ -33,20 +47,50 @@ public sealed unsafe class NfqueueLoop
         _verdicts = GC.AllocateArray<byte>(options.BatchSize, pinned: true);
     }
 
-    public ushort QueueNumber => _binding.QueueNumber;
+    public ushort QueueNumber { get; }
     public long Received => Volatile.Read(ref _received);
     public long Batches => Volatile.Read(ref _batches);
     public long ReceiveErrors => Volatile.Read(ref _receiveErrors);
+
+    /// <summary>Verdict sends that failed for good (after the retries, or with another error).</summary>
     public long VerdictErrors => Volatile.Read(ref _verdictErrors);
+
+    /// <summary>Verdict sends tried again after ENOBUFS or EAGAIN.</summary>
+    public long VerdictRetries => Volatile.Read(ref _verdictRetries);
+
+    /// <summary>Packets whose verdict could not be sent: the kernel holds them until the queue
+    /// is unbound (then drops them).</summary>
+    public long VerdictsLost => Volatile.Read(ref _verdictsLost);
+
+    /// <summary>Batches whose handler threw: their unanswered packets were let through.</summary>
+    public long HandlerErrors => Volatile.Read(ref _handlerErrors);
 
     /// <summary>Times the netlink socket overran (ENOBUFS): the kernel could not hand packets over
     /// fast enough, and fail-open decided for them.</summary>
-    public int Overruns => Volatile.Read(ref _overruns);
+    public int Overruns => (int)Volatile.Read(ref _counters.Overruns);
+
+    /// <summary>Netlink messages cut short (MSG_TRUNC, or a length past the datagram); those with
+    /// a readable packet id were let through.</summary>
+    public long Truncated => Volatile.Read(ref _counters.Truncated);
+
+    /// <summary>Packet messages whose attributes did not parse; those with a readable packet id
+    /// were let through.</summary>
+    public long Unparseable => Volatile.Read(ref _counters.Unparseable);
+
+    /// <summary>Cut-short or unparseable packet messages without a readable packet id: no verdict
+    /// was possible.</summary>
+    public long Unrecovered => Volatile.Read(ref _counters.Unrecovered);
+
+    /// <summary>Packets read while the queue was being configured, accepted at once.</summary>
+    public long StartupAccepted => Volatile.Read(ref _counters.StartupAccepted);
 
     public int LastError => Volatile.Read(ref _lastError);
 
     /// <summary>Runs until <paramref name="stop"/> is cancelled, then keeps going until the queue
-    /// is empty (the caller removes the rules first), so no packet is left without a verdict.</summary>
+    /// is empty (the caller removes the rules first), so no packet is left without a verdict.
+    /// A receive waits at most <see cref="NfqueueOptions.PollTimeoutMs"/>, so the loop sees the
+    /// cancellation that soon; the caller joins it (<see cref="QueueWorkers.JoinAll"/>) before it
+    /// frees the binding.</summary>
     public void Run(CancellationToken stop)
     {
         bool draining = false;
@@ -70,14 +114,7 @@ public sealed unsafe class NfqueueLoop
 
     private int ReceiveBatch(int timeoutMs)
     {
-        int count;
-        int error;
-        fixed (byte* buffer = _buffer)
-        fixed (NfqPacket* packets = _packets)
-        {
-            error = Interop.Interop.NfqReceive(_binding.Handle, buffer, _buffer.Length, _options.SlotSize, packets,
-                _packets.Length, timeoutMs, out count, ref _overruns);
-        }
+        int error = _channel.Receive(_buffer, _options.SlotSize, _packets, timeoutMs, out int count, ref _counters);
         if (error != 0)
         {
             _receiveErrors++;
@@ -100,26 +137,54 @@ public sealed unsafe class NfqueueLoop
         }
         catch (Exception)
         {
-            // Fail open: whatever went wrong, every packet of the batch is let through.
-            verdicts.Fill(Interop.Interop.NF_ACCEPT);
+            // Fail open, but only for what the handler had not answered: a packet it set to
+            // NF_DROP had its reply sent already, and letting it through too would answer its
+            // query twice (once here, once by the real server).
+            _handlerErrors++;
+            for (int i = 0; i < verdicts.Length; i++)
+            {
+                if (verdicts[i] != Interop.Interop.NF_DROP)
+                {
+                    verdicts[i] = Interop.Interop.NF_ACCEPT;
+                }
+            }
         }
 
         for (int i = 0; i < count; i++)
         {
             _ids[i] = packets[i].PacketId;
         }
-        int error;
-        fixed (uint* ids = _ids)
-        fixed (byte* verdictBytes = _verdicts)
-        {
-            error = Interop.Interop.NfqVerdictBatch(_binding.Handle, ids, verdictBytes, count);
-        }
-        if (error != 0)
-        {
-            _verdictErrors++;
-            Volatile.Write(ref _lastError, error);
-        }
+        SendVerdicts(count);
         _received += count;
         _batches++;
+    }
+
+    /// <summary>Sends the batch's verdicts; after ENOBUFS or EAGAIN the rest (from the first that
+    /// did not go) is tried again, a little later, a bounded number of times.</summary>
+    private void SendVerdicts(int count)
+    {
+        int done = 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            int error = _channel.Verdict(_ids.AsSpan(done, count - done), _verdicts.AsSpan(done, count - done), out int sent);
+            done += Math.Clamp(sent, 0, count - done);
+            if (error == 0 && done == count)
+            {
+                return;
+            }
+            if (error != 0)
+            {
+                Volatile.Write(ref _lastError, error);
+            }
+            if ((error == Errno.ENOBUFS || error == Errno.EAGAIN) && attempt < MaxVerdictAttempts)
+            {
+                _verdictRetries++;
+                Thread.Sleep(attempt);
+                continue;
+            }
+            _verdictErrors++;
+            _verdictsLost += count - done;
+            return;
+        }
     }
 }

@@ -152,7 +152,7 @@ public sealed unsafe class UdpWorker
                     UdpSocket socket = target == own || _siblings is null ? _socket : _siblings[target];
                     fixed (UdpDatagram* pointer = outgoing[target])
                     {
-                        Interop.Interop.UdpSendBatch(socket.Fd, socket.IpVersion, sendPointer, pointer, pending, out int sent);
+                        Interop.Interop.UdpSendBatch(socket.Fd, socket.IpVersion, sendPointer, sendBuffer.Length, pointer, pending, out int sent);
                         if (sent != pending)
                         {
                             _counters.AddSendErrors(pending - sent);

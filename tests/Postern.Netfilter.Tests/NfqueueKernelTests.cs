@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Sockets;
+using Postern.Interop;
+using Postern.Testing;
+using Xunit.Abstractions;
+
+namespace Postern.Netfilter.Tests;
+
+/// <summary>The shim against a real kernel queue, in a namespace of the test's own with one
+/// NFQUEUE rule on its loopback (UDP to 127.0.0.1:9): every packet message the shim reads gets a
+/// verdict, the ones cut short and the ones that arrive while the queue is being configured
+/// included. The queue's own counters (/proc) tell whether a packet was left waiting.</summary>
+public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
+{
+    private const ushort Queue = 7;
+
+    [RootFact]
+    public void A_message_cut_short_by_a_small_slot_is_counted_and_still_gets_a_verdict()
+    {
+        using Netns netns = QueuedLoopback("nfqcut");
+        InNamespace.Run(netns, () =>
+        {
+            using NfqueueBinding binding = NfqueueBinding.Open(Queue, new NfqueueOptions { CopyRange = 2048 });
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.SendTo(new byte[1000], new IPEndPoint(IPAddress.Loopback, 9));
+
+            // A 256-byte slot cannot hold a 1,000-byte packet's message: the kernel cuts it (MSG_TRUNC).
+            const int slot = 256;
+            byte[] buffer = GC.AllocateArray<byte>(slot * 4, pinned: true);
+            NfqPacket[] packets = GC.AllocateArray<NfqPacket>(4, pinned: true);
+            var counters = new NfqCounters();
+            int count;
+            fixed (byte* bytes = buffer)
+            fixed (NfqPacket* descriptors = packets)
+            {
+                Assert.Equal(0, Interop.Interop.NfqReceive(binding.Handle, bytes, buffer.Length, slot, descriptors, packets.Length, 2000, out count, ref counters));
+            }
+
+            Assert.Equal(1, counters.Truncated);
+            Assert.Equal(1, count);
+            Assert.Equal(0, packets[0].PayloadLength); // no payload: a role lets it through
+            Assert.Equal(1, InNamespace.QueueStats(Queue).Waiting);
+
+            uint* ids = stackalloc uint[] { packets[0].PacketId };
+            byte* verdicts = stackalloc byte[] { Interop.Interop.NF_ACCEPT };
+            Assert.Equal(0, Interop.Interop.NfqVerdictBatch(binding.Handle, ids, verdicts, 1, out int sent));
+            Assert.Equal(1, sent);
+            Assert.Equal(0, InNamespace.QueueStats(Queue).Waiting);
+        });
+    }
+
+    [RootFact]
+    public void Packets_that_arrive_while_the_queue_is_being_bound_are_neither_lost_nor_left_waiting()
+    {
+        using Netns netns = QueuedLoopback("nfqstart");
+        const int rounds = 150;
+        long acceptedAtStartup = 0;
+        var stuck = new List<string>();
+        using var stop = new CancellationTokenSource();
+        using var listening = new ManualResetEventSlim();
+        var flooding = new ManualResetEventSlim(true);
+        long sent = 0;
+        long received = 0;
+
+        // The server of the queued port, and a flood to it as fast as one thread sends.
+        Thread listener = InNamespace.Start(netns, token =>
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 8 << 20, ReceiveTimeout = 200 };
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 9));
+            listening.Set();
+            byte[] datagram = new byte[64];
+            while (true)
+            {
+                try
+                {
+                    socket.Receive(datagram);
+                    Interlocked.Increment(ref received);
+                }
+                catch (SocketException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }, stop.Token);
+        Thread flooder = InNamespace.Start(netns, token =>
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { Blocking = false };
+            var target = new IPEndPoint(IPAddress.Loopback, 9);
+            byte[] payload = new byte[32];
+            while (!token.IsCancellationRequested)
+            {
+                if (!flooding.IsSet)
+                {
+                    Thread.Sleep(1);
+                    continue;
+                }
+                try
+                {
+                    socket.SendTo(payload, target);
+                    Interlocked.Increment(ref sent);
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }, stop.Token);
+
+        long receiveBufferErrors = 0;
+        try
+        {
+            Assert.True(listening.Wait(TimeSpan.FromSeconds(10)));
+            InNamespace.Run(netns, () =>
+            {
+                var options = new NfqueueOptions { CopyRange = 256, BatchSize = 64 };
+                byte[] buffer = GC.AllocateArray<byte>(options.SlotSize * options.BatchSize, pinned: true);
+                NfqPacket[] packets = GC.AllocateArray<NfqPacket>(options.BatchSize, pinned: true);
+                uint[] ids = GC.AllocateArray<uint>(options.BatchSize, pinned: true);
+                byte[] verdicts = GC.AllocateArray<byte>(options.BatchSize, pinned: true);
+                Array.Fill(verdicts, Interop.Interop.NF_ACCEPT);
+                for (int round = 0; round < rounds; round++)
+                {
+                    flooding.Set();
+                    Thread.Sleep(2);
+                    // Bound while the flood runs: packets reach the queue as it is bound and
+                    // configured, and the shim reads some while it waits for the acknowledgement.
+                    using NfqueueBinding binding = NfqueueBinding.Open(Queue, options);
+                    flooding.Reset();
+                    Thread.Sleep(5);
+                    var counters = new NfqCounters();
+                    fixed (byte* bytes = buffer)
+                    fixed (NfqPacket* descriptors = packets)
+                    fixed (uint* idPointer = ids)
+                    fixed (byte* verdictPointer = verdicts)
+                    {
+                        while (true)
+                        {
+                            Assert.Equal(0, Interop.Interop.NfqReceive(binding.Handle, bytes, buffer.Length, options.SlotSize, descriptors,
+                                packets.Length, 50, out int count, ref counters));
+                            if (count == 0)
+                            {
+                                break;
+                            }
+                            for (int i = 0; i < count; i++)
+                            {
+                                ids[i] = packets[i].PacketId;
+                            }
+                            Assert.Equal(0, Interop.Interop.NfqVerdictBatch(binding.Handle, idPointer, verdictPointer, count, out _));
+                        }
+                    }
+                    acceptedAtStartup += counters.StartupAccepted;
+                    Assert.Equal(0, counters.Unrecovered);
+                    // Everything read has had its verdict: a packet still waiting was read and lost.
+                    long waiting = InNamespace.QueueStats(Queue).Waiting;
+                    if (waiting != 0)
+                    {
+                        stuck.Add($"round {round}: {waiting} waiting");
+                    }
+                }
+                receiveBufferErrors = UdpReceiveBufferErrors();
+            });
+            // Until the listener has read what is still in its socket.
+            for (long last = -1; last != Interlocked.Read(ref received);)
+            {
+                last = Interlocked.Read(ref received);
+                Thread.Sleep(300);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            flooding.Set();
+            flooder.Join();
+            listener.Join();
+        }
+
+        long lost = sent - received - receiveBufferErrors;
+        output.WriteLine($"{rounds} binds under a flood of {sent} datagrams: {received} received, {receiveBufferErrors} dropped by the " +
+                         $"listener's full buffer, {lost} lost; {acceptedAtStartup} accepted during start-up");
+        Assert.True(stuck.Count == 0, $"packets read during start-up were left without a verdict: {string.Join("; ", stuck)}");
+        Assert.True(lost == 0, $"{lost} of {sent} datagrams were lost while the queue was being bound");
+    }
+
+    /// <summary>RcvbufErrors of the calling thread's namespace (/proc/thread-self/net/snmp).</summary>
+    private static long UdpReceiveBufferErrors()
+    {
+        string[] udp = File.ReadAllLines("/proc/thread-self/net/snmp").Where(line => line.StartsWith("Udp: ", StringComparison.Ordinal)).ToArray();
+        string[] names = udp[0].Split(' ');
+        string[] values = udp[1].Split(' ');
+        return long.Parse(values[Array.IndexOf(names, "RcvbufErrors")], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A namespace whose UDP to 127.0.0.1:9 goes to the queue (fail open when no one is
+    /// bound); deleting the namespace deletes the rule.</summary>
+    private static Netns QueuedLoopback(string role)
+    {
+        Netns netns = Netns.Create(role);
+        try
+        {
+            netns.Check("iptables", "-A", "OUTPUT", "-o", "lo", "-p", "udp", "--dport", "9", "-j", "NFQUEUE",
+                "--queue-num", Queue.ToString(System.Globalization.CultureInfo.InvariantCulture), "--queue-bypass");
+        }
+        catch
+        {
+            netns.Dispose();
+            throw;
+        }
+        return netns;
+    }
+}
