@@ -40,13 +40,13 @@ endif
 
 # Every Debian package the build, the tests, the demo and the benchmarks use, the arm64 cross
 # build and its tests (qemu-user) included. clang-14, never `clang`: that package would make
-# clang the default `clang` and switch the x64 AOT link from gcc to it. libssl3:arm64 is for the
-# arm64 tests: the .NET runtime in postern-reflector dlopens libssl (RandomNumberGenerator on
-# Linux is OpenSSL's RAND_bytes) and aborts without it.
+# clang the default `clang` and switch the x64 AOT link from gcc to it. No libssl: nothing in
+# Postern uses the runtime's OpenSSL-backed cryptography, and the arm64 reflector's tests run
+# without it.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server curl prometheus \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
-                libnetfilter-queue-dev:arm64 libmnl-dev:arm64 libssl3:arm64
+                libnetfilter-queue-dev:arm64 libmnl-dev:arm64
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 
