@@ -1,4 +1,4 @@
-namespace Postern.Packaging.Integration.Tests;
+namespace Postern.Testing;
 
 /// <summary>A directory under /tmp for one test, removed when the test ends.</summary>
 public sealed class ScratchDirectory : IDisposable
