@@ -13,7 +13,7 @@
 #
 # Usage: bench/fuzz.sh [COUNT] [aaaa|reflector|all]     (COUNT per daemon, default 1000000)
 # Knobs (environment): FUZZ_SEED (1), FUZZ_AAAA_RATE (20000 packets/s), FUZZ_REFLECTOR_RATE
-# (30000), FUZZ_TCP (connections, COUNT/500, at least 100), FUZZ_WRITE (0; 1 writes the
+# (30000), FUZZ_TCP (connections, COUNT/100, at least 100), FUZZ_WRITE (0; 1 writes the
 # "Fuzzing (make fuzz)" section of BENCHMARKS.md, which `make fuzz` asks for).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ ONLY=${2:-all}
 SEED=${FUZZ_SEED:-1}
 AAAA_RATE=${FUZZ_AAAA_RATE:-20000}
 REFLECTOR_RATE=${FUZZ_REFLECTOR_RATE:-30000}
-TCP_CONNECTIONS=${FUZZ_TCP:-$((COUNT / 500 > 100 ? COUNT / 500 : 100))}
+TCP_CONNECTIONS=${FUZZ_TCP:-$((COUNT / 100 > 100 ? COUNT / 100 : 100))}
 WRITE=${FUZZ_WRITE:-0}
 AAAA=$ROOT/build/linux-x64/bin/postern-aaaa
 REFLECTOR=$ROOT/build/linux-x64/bin/postern-reflector
@@ -404,6 +404,8 @@ run_reflector()
     check_eq "reflector-udp: replies the sender read = datagrams back at the client" "${R[reflector-udp.replies]}" "${R[reflector-udp.client-udp]}"
     check_eq "reflector-udp: server UDP InErrors (receive buffer full)" "$delivered_errors" 0
 
+    R[reflector.rss-mid]=$(bench_status_kb "$DAEMON_PID" VmRSS)
+    echo "reflector: resident memory ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams"
     s0=$(daemon_stats)
     run_sender reflector-tcp tcp "$SERVER_IP" 3478 "$TCP_CONNECTIONS" "$((SEED + 4))"
     settle tcp-connections
@@ -490,7 +492,7 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo
         echo "- udp: $(categories reflector-udp)."
         echo "- tcp: ${R[reflector-tcp.connections]} connections with random bytes or mutated STUN in ${R[reflector-tcp.seconds]} s: ${R[reflector-tcp.d.tcp-connections]} accepted, ${R[reflector-tcp.d.tcp-refused]} refused, ${R[reflector-tcp.closed-by-server]} closed by the server, ${R[reflector-tcp.bytes-back]} bytes back, ${R[reflector-tcp.d.answered]} answers."
-        echo "- Resident memory: ${R[reflector.rss-before]} kB before, ${R[reflector.rss-after]} kB after (peak ${R[reflector.hwm]} kB). Whole postern-reflector part: ${R[reflector.seconds]} s."
+        echo "- Resident memory: ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams, ${R[reflector.rss-after]} kB after the connections (peak ${R[reflector.hwm]} kB). Whole postern-reflector part: ${R[reflector.seconds]} s."
         echo "- Afterwards: dig AAAA got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, both daemons exited 0 on SIGTERM and left no rule (see the checks above)."
     } > "$section"
     bench_write_section BENCHMARKS.md "Fuzzing (make fuzz)" "$section"
