@@ -273,7 +273,8 @@ aaaa_phase()
 {
     local label=$1 kind=$2
     shift 2
-    local s0 s1 rule0 rule1 id0 id1 srv0 srv1 cli0 cli1 ip0 ip1 drop0 drop1 icmp0 icmp1
+    local s0 s1 rule0 rule1 id0 id1 srv0 srv1 cli0 cli1 ip0 ip1 drop0 drop1 icmp0 icmp1 csum0 csum1
+    csum0=$(snmp "$SERVER" Udp InCsumErrors)
     s0=$(daemon_stats); rule0=$(rule_packets); id0=$(nfq_field 8)
     srv0=$(udp_arrivals "$SERVER"); cli0=$(udp_arrivals "$CLIENT"); ip0=$(snmp "$SERVER" Ip InReceives); drop0=$(veth_drops)
     icmp0=$(snmp "$CLIENT" Icmp OutMsgs)
@@ -281,7 +282,7 @@ aaaa_phase()
     settle queued
     s1=$(daemon_stats); rule1=$(rule_packets); id1=$(nfq_field 8)
     srv1=$(udp_arrivals "$SERVER"); cli1=$(udp_arrivals "$CLIENT"); ip1=$(snmp "$SERVER" Ip InReceives); drop1=$(veth_drops)
-    icmp1=$(snmp "$CLIENT" Icmp OutMsgs)
+    icmp1=$(snmp "$CLIENT" Icmp OutMsgs); csum1=$(snmp "$SERVER" Udp InCsumErrors)
     echo "$label: stats before: $s0"
     echo "$label: stats after:  $s1"
 
@@ -325,6 +326,11 @@ aaaa_phase()
         R[$label.client-icmp]=$((icmp1 - icmp0))
         check_eq "$label: every frame reached the server's IP layer: IP InReceives + veth drops - the client's ICMP = sent" \
             "$((${R[$label.ip-in]} + drops - ${R[$label.client-icmp]}))" "$sent"
+        # A frame with a wrong UDP checksum (and a right IP header) must not be answered: it goes
+        # on to the server's UDP layer, which drops it as the server's kernel would.
+        R[$label.csum-errors]=$((csum1 - csum0))
+        check "$label: no frame with a wrong UDP checksum was answered: server UDP InCsumErrors (${R[$label.csum-errors]}) >= frames sent with one (${R[$label.sent.ip-udp-checksum]:-0})" \
+            test "${R[$label.csum-errors]}" -ge "${R[$label.sent.ip-udp-checksum]:-0}"
     fi
 }
 

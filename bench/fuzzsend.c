@@ -515,7 +515,9 @@ static uint16_t Checksum(const uint8_t *p, int length, uint32_t sum)
 static int MakeIp(uint8_t *p, const uint8_t src[4], const uint8_t dst[4], uint16_t port, int *category)
 {
     int dnsCategory;
-    int options = Below(8) == 0 ? 4 * (int)(1 + Below(10)) : 0;
+    uint32_t kind = Below(10);
+    // IP options only where nothing else is wrong, so that each category has one fault.
+    int options = kind >= 8 && Below(2) == 0 ? 4 * (int)(1 + Below(10)) : 0;
     int ipLength = 20 + options;
     int payload = MakeDns(p + ipLength + 8, 1, &dnsCategory);
     int total = ipLength + 8 + payload;
@@ -544,7 +546,7 @@ static int MakeIp(uint8_t *p, const uint8_t src[4], const uint8_t dst[4], uint16
     Put16(udp + 4, (uint16_t)(8 + payload));
     Put16(udp + 6, 0);
     int checksumOk = 1;
-    switch (Below(10))
+    switch (kind)
     {
     case 0:
         Put16(udp + 4, (uint16_t)Below(8)); // UDP length below its header
