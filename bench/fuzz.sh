@@ -493,6 +493,7 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo "Command: \`make fuzz\` (\`bench/fuzz.sh $COUNT\`), seed $SEED, commit $(git rev-parse --short HEAD)."
         echo "Two namespaces linked by veth (client 198.51.100.2, server 198.51.100.1); the generator is"
         echo "\`bench/fuzzsend.c\` (sendmmsg batches of 32, paced). Result: $CHECKS checks, $FAILURES failed."
+        echo "Seconds and packets/s are the sender's (how long the kernel took to accept what it sent)."
         echo
         echo "postern-aaaa (\`--family ipv4\`, NFQUEUE on INPUT), four phases, paced at $AAAA_RATE packets/s but aaaa-flood:"
         echo
