@@ -3,7 +3,8 @@
 # the real NFQUEUE to postern-aaaa, and COUNT random and mutated STUN and text datagrams (plus
 # random bytes on TCP connections) to postern-reflector, each in a pair of private network
 # namespaces linked by veth:
-#   client 198.51.100.2 --- 198.51.100.1 server (postern-aaaa on INPUT, or postern-reflector)
+#   client 198.51.100.2, 2001:db8:5::2 --- 198.51.100.1, 2001:db8:5::1 server (postern-aaaa on
+#   INPUT, or postern-reflector; the reflector is fuzzed over IPv4)
 # The generator is bench/fuzzsend.c, compiled here. Afterwards each daemon must still be up and
 # answer a real client (dig AAAA gets Postern's SOA; turnutils_stunclient its mapping), exit 0 on
 # SIGTERM and leave no rule; and the counters must account for every packet: the daemon's, the
@@ -12,7 +13,7 @@
 # exit status 1.
 #
 # Usage: bench/fuzz.sh [COUNT] [aaaa|reflector|all]     (COUNT per daemon, default 1000000)
-# Knobs (environment): FUZZ_SEED (1), FUZZ_AAAA_RATE (20000 packets/s), FUZZ_REFLECTOR_RATE
+# Knobs (environment): FUZZ_SEED (1; each phase uses SEED + its number), FUZZ_AAAA_RATE (20000 packets/s), FUZZ_REFLECTOR_RATE
 # (30000), FUZZ_TCP (connections, COUNT/100, at least 100), FUZZ_WRITE (0; 1 writes the
 # "Fuzzing (make fuzz)" section of BENCHMARKS.md, which `make fuzz` asks for).
 set -euo pipefail
@@ -31,6 +32,8 @@ AAAA=$ROOT/build/linux-x64/bin/postern-aaaa
 REFLECTOR=$ROOT/build/linux-x64/bin/postern-reflector
 CLIENT_IP=198.51.100.2
 SERVER_IP=198.51.100.1
+CLIENT_IP6=2001:db8:5::2
+SERVER_IP6=2001:db8:5::1
 QUEUE=53
 
 [ "$(id -u)" = 0 ] || bench_die "needs root: network namespaces, iptables, NFQUEUE and AF_PACKET"
@@ -120,6 +123,8 @@ ip -n "$CLIENT" link set lo up
 ip -n "$SERVER" link set lo up
 ip -n "$CLIENT" addr add "$CLIENT_IP/24" dev "$CLIENT_IF"
 ip -n "$SERVER" addr add "$SERVER_IP/24" dev "$SERVER_IF"
+ip -n "$CLIENT" addr add "$CLIENT_IP6/64" dev "$CLIENT_IF" nodad
+ip -n "$SERVER" addr add "$SERVER_IP6/64" dev "$SERVER_IF" nodad
 ip -n "$CLIENT" link set "$CLIENT_IF" up
 ip -n "$SERVER" link set "$SERVER_IF" up
 CLIENT_MAC=$(ip netns exec "$CLIENT" cat "/sys/class/net/$CLIENT_IF/address")
@@ -127,6 +132,8 @@ SERVER_MAC=$(ip netns exec "$SERVER" cat "/sys/class/net/$SERVER_IF/address")
 # Permanent neighbours: no packet waits for (or is dropped behind) ARP resolution.
 ip -n "$CLIENT" neigh replace "$SERVER_IP" lladdr "$SERVER_MAC" dev "$CLIENT_IF" nud permanent
 ip -n "$SERVER" neigh replace "$CLIENT_IP" lladdr "$CLIENT_MAC" dev "$SERVER_IF" nud permanent
+ip -n "$CLIENT" -6 neigh replace "$SERVER_IP6" lladdr "$SERVER_MAC" dev "$CLIENT_IF" nud permanent
+ip -n "$SERVER" -6 neigh replace "$CLIENT_IP6" lladdr "$CLIENT_MAC" dev "$SERVER_IF" nud permanent
 
 # One counter of a namespace's /proc/net/snmp: snmp NS Udp InDatagrams.
 snmp()
@@ -136,11 +143,18 @@ snmp()
         $1 == proto && seen { for (i = 2; i <= NF; i++) if (name[i] == field) print $i }'
 }
 
-# Every UDP datagram that reached a namespace's UDP layer: delivered, no port, or in error
-# (checksum, short, receive buffer full: all counted in InErrors).
+# One counter of a namespace's /proc/net/snmp6: snmp6 NS Udp6InDatagrams.
+snmp6()
+{
+    ip netns exec "$1" cat /proc/net/snmp6 | awk -v key="$2" '$1 == key { print $2 }'
+}
+
+# Every UDP datagram (IPv4 and IPv6) that reached a namespace's UDP layer: delivered, no port,
+# or in error (checksum, short, receive buffer full: all counted in InErrors).
 udp_arrivals()
 {
-    echo $(( $(snmp "$1" Udp InDatagrams) + $(snmp "$1" Udp NoPorts) + $(snmp "$1" Udp InErrors) ))
+    echo $(( $(snmp "$1" Udp InDatagrams) + $(snmp "$1" Udp NoPorts) + $(snmp "$1" Udp InErrors) +
+             $(snmp6 "$1" Udp6InDatagrams) + $(snmp6 "$1" Udp6NoPorts) + $(snmp6 "$1" Udp6InErrors) ))
 }
 
 # Packets the veth pair dropped on the way to the server (the client's transmit side, the
@@ -164,10 +178,12 @@ nfq_field()
     ip netns exec "$SERVER" cat /proc/net/netfilter/nfnetlink_queue | awk -v q="$QUEUE" -v f="$1" '$1 == q { print $f }'
 }
 
-# Packets that hit postern-aaaa's NFQUEUE rule(s) in the server's filter INPUT chain.
+# Packets that hit postern-aaaa's NFQUEUE rules in the server's filter INPUT chains (both
+# families share the queue).
 rule_packets()
 {
-    ip netns exec "$SERVER" iptables -t filter -L INPUT -v -x -n | awk '/NFQUEUE/ && /postern-aaaa:q/ { n += $1 } END { print n + 0 }'
+    { ip netns exec "$SERVER" iptables -t filter -L INPUT -v -x -n; ip netns exec "$SERVER" ip6tables -t filter -L INPUT -v -x -n; } |
+        awk '/NFQUEUE/ && /postern-aaaa:q/ { n += $1 } END { print n + 0 }'
 }
 
 tagged_rules()
@@ -353,23 +369,27 @@ aaaa_phase()
 aaaa_alive()
 {
     local label=$1 answer
-    answer=$(ip netns exec "$CLIENT" dig +tries=2 +time=2 @"$SERVER_IP" AAAA after-fuzz.example.test)
     check "$label: postern-aaaa still runs" kill -0 "$DAEMON_PID"
+    answer=$(ip netns exec "$CLIENT" dig +tries=2 +time=2 @"$SERVER_IP" AAAA after-fuzz.example.test)
     check "$label: dig AAAA gets NOERROR with Postern's SOA (postern.invalid.)" \
+        bash -c 'grep -q "status: NOERROR" <<<"$1" && grep -q "IN[[:space:]]*SOA[[:space:]]*postern.invalid." <<<"$1"' _ "$answer"
+    answer=$(ip netns exec "$CLIENT" dig +tries=2 +time=2 @"$SERVER_IP6" AAAA after-fuzz.example.test)
+    check "$label: dig AAAA over IPv6 gets NOERROR with Postern's SOA (postern.invalid.)" \
         bash -c 'grep -q "status: NOERROR" <<<"$1" && grep -q "IN[[:space:]]*SOA[[:space:]]*postern.invalid." <<<"$1"' _ "$answer"
 }
 
 run_aaaa()
 {
-    local n_udp=$((COUNT * 5 / 10)) n_ip=$((COUNT * 2 / 10)) n_flood=$((COUNT / 10))
-    local n_any=$((COUNT - n_udp - n_ip - n_flood))
+    local n_udp=$((COUNT * 4 / 10)) n_udp6=$((COUNT / 10)) n_ip=$((COUNT * 2 / 10)) n_flood=$((COUNT / 10))
+    local n_any=$((COUNT - n_udp - n_udp6 - n_ip - n_flood))
     local start=$SECONDS
 
     # Session 1: the default in-kernel prefilter; mutated dig queries from a UDP socket, then
     # malformed IP/UDP frames written whole onto the veth (AF_PACKET).
-    start_daemon postern-aaaa "$AAAA" --family ipv4
+    start_daemon postern-aaaa "$AAAA"
     R[aaaa1.rss-before]=$(bench_status_kb "$DAEMON_PID" VmRSS)
     aaaa_phase aaaa-udp udp dns "$SERVER_IP" 53 "$n_udp" "$AAAA_RATE" "$SEED" prefilter
+    aaaa_phase aaaa-udp6 udp dns "$SERVER_IP6" 53 "$n_udp6" "$AAAA_RATE" "$((SEED + 6))" prefilter
     aaaa_phase aaaa-ip ip ip "$CLIENT_IF" "$SERVER_MAC" "$CLIENT_IP" "$SERVER_IP" 53 "$n_ip" "$AAAA_RATE" "$((SEED + 1))"
     # Unpaced: as fast as the sender's core takes them, to see the queue and the veth under
     # pressure; what failed open or was dropped must add up as well.
@@ -381,7 +401,7 @@ run_aaaa()
 
     # Session 2: --no-prefilter, so everything to port 53 is queued: random bytes without the
     # pattern too.
-    start_daemon postern-aaaa "$AAAA" --family ipv4 --no-prefilter
+    start_daemon postern-aaaa "$AAAA" --no-prefilter
     R[aaaa2.rss-before]=$(bench_status_kb "$DAEMON_PID" VmRSS)
     aaaa_phase aaaa-any udp dns "$SERVER_IP" 53 "$n_any" "$AAAA_RATE" "$((SEED + 2))" any
     check_eq "aaaa-any: without the prefilter every datagram was queued: rule hits = sent" "${R[aaaa-any.rule]}" "${R[aaaa-any.sent]}"
@@ -491,24 +511,25 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo "Measured $DATE_START on $(hostname) ($(nproc) cores, kernel $(uname -r)), load average"
         echo "$LOAD_START at the start and $LOAD_END at the end (other agents shared the machine)."
         echo "Command: \`make fuzz\` (\`bench/fuzz.sh $COUNT\`), seed $SEED, commit $(git rev-parse --short HEAD)."
-        echo "Two namespaces linked by veth (client 198.51.100.2, server 198.51.100.1); the generator is"
+        echo "Two namespaces linked by veth (client 198.51.100.2 and 2001:db8:5::2, server 198.51.100.1 and 2001:db8:5::1); the generator is"
         echo "\`bench/fuzzsend.c\` (sendmmsg batches of 32, paced). Result: $CHECKS checks, $FAILURES failed."
         echo "Seconds and packets/s are the sender's (how long the kernel took to accept what it sent)."
         echo
-        echo "postern-aaaa (\`--family ipv4\`, NFQUEUE on INPUT), four phases, paced at $AAAA_RATE packets/s but aaaa-flood:"
+        echo "postern-aaaa (both families, NFQUEUE on INPUT), five phases, paced at $AAAA_RATE packets/s but aaaa-flood:"
         echo
         echo "| phase | sent | seconds | packets/s | rule hits | queued | answered | passed | fail-open (queue full / netlink) | server UDP arrivals | client UDP arrivals |"
         echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-        for p in aaaa-udp aaaa-ip aaaa-flood aaaa-any; do
+        for p in aaaa-udp aaaa-udp6 aaaa-ip aaaa-flood aaaa-any; do
             echo "| $p | ${R[$p.sent]} | ${R[$p.seconds]} | $(pps "${R[$p.sent]}" "${R[$p.seconds]}") | ${R[$p.rule]} | ${R[$p.d.queued]} | ${R[$p.d.answered]} | ${R[$p.d.passed]} | ${R[$p.failopen-full]} / ${R[$p.failopen-netlink]} | ${R[$p.server-udp]} | ${R[$p.client-udp]} |"
         done
         echo
         echo "- aaaa-udp: mutated dig queries from a UDP socket, default prefilter ($(categories aaaa-udp))."
+        echo "- aaaa-udp6: the same over IPv6, to 2001:db8:5::1 ($(categories aaaa-udp6))."
         echo "- aaaa-ip: whole IPv4 frames on the veth (AF_PACKET) with one IP or UDP header field made wrong, DNS payload mutated as above ($(categories aaaa-ip)); server IP InReceives ${R[aaaa-ip.ip-in]}."
         echo "- aaaa-flood: as aaaa-udp, unpaced ($(categories aaaa-flood)); answers the veth dropped on the way back: ${R[aaaa-flood.drops-back]}."
         echo "- aaaa-any: \`--no-prefilter\`, random bytes without the pattern among them ($(categories aaaa-any))."
         echo "- aaaa-ip frames with a wrong UDP checksum: ${R[aaaa-ip.sent.ip-udp-checksum]} sent, server UDP InCsumErrors ${R[aaaa-ip.csum-errors]} (none answered; before commit 18ed690 postern-aaaa answered the valid queries among them)."
-        for p in aaaa-udp aaaa-ip aaaa-flood aaaa-any; do
+        for p in aaaa-udp aaaa-udp6 aaaa-ip aaaa-flood aaaa-any; do
             echo "- $p passed by reason: malformed ${R[$p.d.passed.malformed]}, truncated ${R[$p.d.passed.truncated]}, not-udp ${R[$p.d.passed.not-udp]}, fragment ${R[$p.d.passed.fragment]}, response ${R[$p.d.passed.response]}, opcode ${R[$p.d.passed.opcode]}, qdcount ${R[$p.d.passed.qdcount]}, other-records ${R[$p.d.passed.other-records]}, other-type ${R[$p.d.passed.other-type]}, edns-version ${R[$p.d.passed.edns-version]}; overruns ${R[$p.d.overruns]}, send-errors ${R[$p.d.send-errors]}, verdicts-lost ${R[$p.d.verdicts-lost]}."
         done
         echo "- Resident memory: ${R[aaaa1.rss-before]} kB before, ${R[aaaa1.rss-after]} kB after (peak ${R[aaaa1.hwm]} kB) with the prefilter; ${R[aaaa2.rss-before]} kB before, ${R[aaaa2.rss-after]} kB after (peak ${R[aaaa2.hwm]} kB) without. Whole postern-aaaa part: ${R[aaaa.seconds]} s."

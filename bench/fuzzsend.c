@@ -6,6 +6,7 @@
 //
 // Modes:
 //   fuzzsend dns    DST PORT COUNT RATE SEED [prefilter|any]   UDP socket: mutated dig queries
+//                   (DST IPv4 or IPv6)
 //   fuzzsend ip     IFNAME DSTMAC SRC DST PORT COUNT RATE SEED  AF_PACKET: malformed IPv4/UDP
 //   fuzzsend stun   DST PORT1,PORT2 COUNT RATE SEED             UDP socket: STUN and text
 //   fuzzsend tcp    DST PORT CONNECTIONS SEED                   random bytes on TCP connections
@@ -70,6 +71,16 @@ static uint64_t s_rng;
 static const char *s_categoryNames[MAX_CATEGORIES];
 static long s_categorySent[MAX_CATEGORIES];
 static int s_categoryCount;
+
+// Seeds that differ by one give unrelated sequences (a plain `seed | 1` made 2 and 3 the same).
+static void Seed64(const char *text)
+{
+    s_rng = (strtoull(text, NULL, 0) + 1) * 0x9E3779B97F4A7C15ULL;
+    if (s_rng == 0)
+    {
+        s_rng = 1;
+    }
+}
 
 static uint64_t Next(void)
 {
@@ -393,9 +404,9 @@ static long DrainReplies(int fd)
     }
 }
 
-static int UdpSocket(void)
+static int UdpSocket(int family)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int fd = socket(family, SOCK_DGRAM, 0);
     if (fd < 0)
     {
         perror("socket");
@@ -409,23 +420,38 @@ static int UdpSocket(void)
 
 static int RunUdp(const char *dst, const char *ports, long count, long rate, MakeFn make, int option)
 {
-    struct sockaddr_in targets[2];
+    // IPv4 or IPv6, by the form of DST.
+    struct sockaddr_in6 targets[2];
+    int family = strchr(dst, ':') != NULL ? AF_INET6 : AF_INET;
+    socklen_t targetLength = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     int targetCount = 0;
     char portList[64];
     snprintf(portList, sizeof(portList), "%s", ports);
     for (char *part = strtok(portList, ","); part != NULL && targetCount < 2; part = strtok(NULL, ","))
     {
         memset(&targets[targetCount], 0, sizeof(targets[0]));
-        targets[targetCount].sin_family = AF_INET;
-        targets[targetCount].sin_port = htons((uint16_t)atoi(part));
-        if (inet_pton(AF_INET, dst, &targets[targetCount].sin_addr) != 1)
+        int ok;
+        if (family == AF_INET6)
         {
-            fprintf(stderr, "fuzzsend: %s is not an IPv4 address\n", dst);
+            targets[targetCount].sin6_family = AF_INET6;
+            targets[targetCount].sin6_port = htons((uint16_t)atoi(part));
+            ok = inet_pton(AF_INET6, dst, &targets[targetCount].sin6_addr);
+        }
+        else
+        {
+            struct sockaddr_in *v4 = (struct sockaddr_in *)&targets[targetCount];
+            v4->sin_family = AF_INET;
+            v4->sin_port = htons((uint16_t)atoi(part));
+            ok = inet_pton(AF_INET, dst, &v4->sin_addr);
+        }
+        if (ok != 1)
+        {
+            fprintf(stderr, "fuzzsend: %s is not an IP address\n", dst);
             return 2;
         }
         targetCount++;
     }
-    int fd = UdpSocket();
+    int fd = UdpSocket(family);
     static uint8_t buffers[BATCH][MAX_DATAGRAM];
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
@@ -443,7 +469,7 @@ static int RunUdp(const char *dst, const char *ports, long count, long rate, Mak
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
             msgs[i].msg_hdr.msg_name = &targets[Below((uint32_t)targetCount)];
-            msgs[i].msg_hdr.msg_namelen = sizeof(targets[0]);
+            msgs[i].msg_hdr.msg_namelen = targetLength;
         }
         int done = 0;
         while (done < n)
@@ -819,23 +845,23 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 7 && strcmp(argv[1], "dns") == 0)
     {
-        s_rng = strtoull(argv[6], NULL, 0) | 1;
+        Seed64(argv[6]);
         int prefilter = argc < 8 || strcmp(argv[7], "any") != 0;
         return RunUdp(argv[2], argv[3], atol(argv[4]), atol(argv[5]), MakeDns, prefilter);
     }
     if (argc >= 10 && strcmp(argv[1], "ip") == 0)
     {
-        s_rng = strtoull(argv[9], NULL, 0) | 1;
+        Seed64(argv[9]);
         return RunIp(argv[2], argv[3], argv[4], argv[5], (uint16_t)atoi(argv[6]), atol(argv[7]), atol(argv[8]));
     }
     if (argc >= 7 && strcmp(argv[1], "stun") == 0)
     {
-        s_rng = strtoull(argv[6], NULL, 0) | 1;
+        Seed64(argv[6]);
         return RunUdp(argv[2], argv[3], atol(argv[4]), atol(argv[5]), MakeStun, 0);
     }
     if (argc >= 6 && strcmp(argv[1], "tcp") == 0)
     {
-        s_rng = strtoull(argv[5], NULL, 0) | 1;
+        Seed64(argv[5]);
         return RunTcp(argv[2], (uint16_t)atoi(argv[3]), atol(argv[4]));
     }
     fprintf(stderr,

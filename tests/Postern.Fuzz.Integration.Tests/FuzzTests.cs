@@ -21,7 +21,7 @@ public sealed class FuzzTests
         Assert.True(run.Failures.Count == 0, string.Join('\n', run.Failures) + "\n" + run);
         Assert.True(run.ExitCode == 0, run.ToString());
         // The checks that matter most, by name, so that a script that stopped checking fails here.
-        foreach (string phase in new[] { "aaaa-udp", "aaaa-ip", "aaaa-flood", "aaaa-any" })
+        foreach (string phase in new[] { "aaaa-udp", "aaaa-udp6", "aaaa-ip", "aaaa-flood", "aaaa-any" })
         {
             Assert.True(run.Holds(phase + ": every packet read got one outcome: queued = answered + passed"), phase + "\n" + run);
             Assert.True(run.Holds(phase + ": rule hits ("), phase + "\n" + run);
@@ -29,6 +29,7 @@ public sealed class FuzzTests
             Assert.True(run.Holds(phase + ": verdicts lost"), phase + "\n" + run);
         }
         Assert.True(run.Holds("aaaa-udp: server UDP arrivals + veth drops = sent - answered"), run.ToString());
+        Assert.True(run.Holds("aaaa-udp6: server UDP arrivals + veth drops = sent - answered"), run.ToString());
         Assert.True(run.Holds("aaaa-any: server UDP arrivals + veth drops = sent - answered"), run.ToString());
         Assert.True(run.Holds("aaaa-ip: every frame reached the server's IP layer"), run.ToString());
         // Found by the fuzzing: frames with a wrong UDP checksum were answered.
@@ -38,6 +39,7 @@ public sealed class FuzzTests
         {
             Assert.True(run.Holds(session + ": postern-aaaa still runs"), session + "\n" + run);
             Assert.True(run.Holds(session + ": dig AAAA gets NOERROR with Postern's SOA"), session + "\n" + run);
+            Assert.True(run.Holds(session + ": dig AAAA over IPv6 gets NOERROR with Postern's SOA"), session + "\n" + run);
         }
         Assert.Equal(2, run.Passed.Count(line => line.StartsWith("ok: postern-aaaa exit status after SIGTERM (0 = 0)", StringComparison.Ordinal)));
         Assert.Equal(2, run.Passed.Count(line => line.StartsWith("ok: rules tagged postern- left in the server after postern-aaaa stopped (0 = 0)", StringComparison.Ordinal)));
