@@ -4,7 +4,7 @@
 # random bytes on TCP connections) to postern-reflector, each in a pair of private network
 # namespaces linked by veth:
 #   client 198.51.100.2, 2001:db8:5::2 --- 198.51.100.1, 2001:db8:5::1 server (postern-aaaa on
-#   INPUT, or postern-reflector; the reflector is fuzzed over IPv4)
+#   INPUT, or postern-reflector; TCP is fuzzed over IPv4 only)
 # The generator is bench/fuzzsend.c, compiled here. Afterwards each daemon must still be up and
 # answer a real client (dig AAAA gets Postern's SOA; turnutils_stunclient its mapping), exit 0 on
 # SIGTERM and leave no rule; and the counters must account for every packet: the daemon's, the
@@ -414,42 +414,52 @@ run_aaaa()
 
 # --- postern-reflector ----------------------------------------------------------------------------
 
-run_reflector()
+# One reflector UDP phase: counters before, the sender, counters after, and what must add up.
+#   reflector_phase LABEL SENDER-ARGS...
+reflector_phase()
 {
-    local start=$SECONDS s0 s1 srv0 srv1 cli0 cli1 drop0 drop1 err0 back0 back1 k
-    start_daemon postern-reflector "$REFLECTOR" --no-rate-limit \
-        --listen "udp:$SERVER_IP:3478,tcp:$SERVER_IP:3478,udp:$SERVER_IP:2727"
-    R[reflector.rss-before]=$(bench_status_kb "$DAEMON_PID" VmRSS)
-
+    local L=$1 s0 s1 srv0 srv1 cli0 cli1 drop0 drop1 err0 back0 back1 k
+    shift
     s0=$(daemon_stats); srv0=$(udp_arrivals "$SERVER"); cli0=$(udp_arrivals "$CLIENT"); drop0=$(veth_drops)
-    err0=$(snmp "$SERVER" Udp InErrors); back0=$(veth_drops_back)
-    run_sender reflector-udp stun "$SERVER_IP" 3478,2727 "$COUNT" "$REFLECTOR_RATE" "$((SEED + 3))"
+    err0=$(( $(snmp "$SERVER" Udp InErrors) + $(snmp6 "$SERVER" Udp6InErrors) )); back0=$(veth_drops_back)
+    run_sender "$L" "$@"
     settle malformed
     s1=$(daemon_stats); srv1=$(udp_arrivals "$SERVER"); cli1=$(udp_arrivals "$CLIENT"); drop1=$(veth_drops)
     back1=$(veth_drops_back)
-    echo "reflector-udp: stats before: $s0"
-    echo "reflector-udp: stats after:  $s1"
+    echo "$L: stats before: $s0"
+    echo "$L: stats after:  $s1"
     for k in answered answered.stun answered.stun-error answered.text malformed ignored rate-limited oversize send-errors; do
-        R[reflector-udp.d.$k]=$(( $(stat "$s1" "$k") - $(stat "$s0" "$k") ))
+        R[$L.d.$k]=$(( $(stat "$s1" "$k") - $(stat "$s0" "$k") ))
     done
-    local sent=${R[reflector-udp.sent]} answered=${R[reflector-udp.d.answered]}
-    local outcomes=$((answered + ${R[reflector-udp.d.malformed]} + ${R[reflector-udp.d.ignored]} + ${R[reflector-udp.d.rate-limited]} + ${R[reflector-udp.d.oversize]}))
+    local sent=${R[$L.sent]} answered=${R[$L.d.answered]}
+    local outcomes=$((answered + ${R[$L.d.malformed]} + ${R[$L.d.ignored]} + ${R[$L.d.rate-limited]} + ${R[$L.d.oversize]}))
     local delivered_errors
-    R[reflector-udp.server-udp]=$((srv1 - srv0)); R[reflector-udp.client-udp]=$((cli1 - cli0)); R[reflector-udp.drops]=$((drop1 - drop0))
-    R[reflector-udp.outcomes]=$outcomes; R[reflector-udp.drops-back]=$((back1 - back0))
-    echo "reflector-udp: server UDP arrivals ${R[reflector-udp.server-udp]}, client UDP arrivals ${R[reflector-udp.client-udp]}, veth drops ${R[reflector-udp.drops]} (answers: ${R[reflector-udp.drops-back]})"
-    check_eq "reflector-udp: packets lost on the veth pair" "${R[reflector-udp.drops]}" 0
-    check_eq "reflector-udp: every datagram sent reached the server's UDP layer" "${R[reflector-udp.server-udp]}" "$sent"
+    R[$L.server-udp]=$((srv1 - srv0)); R[$L.client-udp]=$((cli1 - cli0)); R[$L.drops]=$((drop1 - drop0))
+    R[$L.outcomes]=$outcomes; R[$L.drops-back]=$((back1 - back0))
+    echo "$L: server UDP arrivals ${R[$L.server-udp]}, client UDP arrivals ${R[$L.client-udp]}, veth drops ${R[$L.drops]} (answers: ${R[$L.drops-back]})"
+    check_eq "$L: packets lost on the veth pair" "${R[$L.drops]}" 0
+    check_eq "$L: every datagram sent reached the server's UDP layer" "${R[$L.server-udp]}" "$sent"
     # What the server's UDP layer could not deliver (receive buffer full, bad checksum) is in
     # InErrors; everything else was read by the reflector and has exactly one outcome.
-    delivered_errors=$(( $(snmp "$SERVER" Udp InErrors) - err0 ))
-    check_eq "reflector-udp: the reflector's outcomes + the server's UDP InErrors = server UDP arrivals" "$((outcomes + delivered_errors))" "${R[reflector-udp.server-udp]}"
-    check_eq "reflector-udp: outcomes (answered + malformed + ignored + rate-limited + oversize) = datagrams sent" "$outcomes" "$sent"
-    check_eq "reflector-udp: rate-limited with --no-rate-limit" "${R[reflector-udp.d.rate-limited]}" 0
-    check_eq "reflector-udp: datagrams back at the client + answers the veth dropped = answered - send-errors" \
-        "$((${R[reflector-udp.client-udp]} + ${R[reflector-udp.drops-back]}))" "$((answered - ${R[reflector-udp.d.send-errors]}))"
-    check_eq "reflector-udp: replies the sender read = datagrams back at the client" "${R[reflector-udp.replies]}" "${R[reflector-udp.client-udp]}"
-    check_eq "reflector-udp: server UDP InErrors (receive buffer full)" "$delivered_errors" 0
+    delivered_errors=$(( $(snmp "$SERVER" Udp InErrors) + $(snmp6 "$SERVER" Udp6InErrors) - err0 ))
+    check_eq "$L: the reflector's outcomes + the server's UDP InErrors = server UDP arrivals" "$((outcomes + delivered_errors))" "${R[$L.server-udp]}"
+    check_eq "$L: outcomes (answered + malformed + ignored + rate-limited + oversize) = datagrams sent" "$outcomes" "$sent"
+    check_eq "$L: rate-limited with --no-rate-limit" "${R[$L.d.rate-limited]}" 0
+    check_eq "$L: datagrams back at the client + answers the veth dropped = answered - send-errors" \
+        "$((${R[$L.client-udp]} + ${R[$L.drops-back]}))" "$((answered - ${R[$L.d.send-errors]}))"
+    check_eq "$L: replies the sender read = datagrams back at the client" "${R[$L.replies]}" "${R[$L.client-udp]}"
+    check_eq "$L: server UDP InErrors (receive buffer full)" "$delivered_errors" 0
+
+}
+
+run_reflector()
+{
+    local start=$SECONDS s0 s1 n6=$((COUNT / 10))
+    start_daemon postern-reflector "$REFLECTOR" --no-rate-limit \
+        --listen "udp:$SERVER_IP:3478,tcp:$SERVER_IP:3478,udp:$SERVER_IP:2727,udp:[$SERVER_IP6]:3478,udp:[$SERVER_IP6]:2727"
+    R[reflector.rss-before]=$(bench_status_kb "$DAEMON_PID" VmRSS)
+    reflector_phase reflector-udp stun "$SERVER_IP" 3478,2727 "$((COUNT - n6))" "$REFLECTOR_RATE" "$((SEED + 3))"
+    reflector_phase reflector-udp6 stun "$SERVER_IP6" 3478,2727 "$n6" "$REFLECTOR_RATE" "$((SEED + 7))"
 
     R[reflector.rss-mid]=$(bench_status_kb "$DAEMON_PID" VmRSS)
     echo "reflector: resident memory ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams"
@@ -534,14 +544,15 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         done
         echo "- Resident memory: ${R[aaaa1.rss-before]} kB before, ${R[aaaa1.rss-after]} kB after (peak ${R[aaaa1.hwm]} kB) with the prefilter; ${R[aaaa2.rss-before]} kB before, ${R[aaaa2.rss-after]} kB after (peak ${R[aaaa2.hwm]} kB) without. Whole postern-aaaa part: ${R[aaaa.seconds]} s."
         echo
-        echo "postern-reflector (\`--no-rate-limit\`, UDP 3478 and 2727, TCP 3478), paced at $REFLECTOR_RATE datagrams/s:"
+        echo "postern-reflector (\`--no-rate-limit\`, UDP 3478 and 2727 on both families, TCP 3478), paced at $REFLECTOR_RATE datagrams/s:"
         echo
         echo "| phase | sent | seconds | packets/s | answered (stun / stun-error / text) | malformed | ignored | rate-limited | server UDP arrivals | client UDP arrivals |"
         echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-        p=reflector-udp
-        echo "| udp | ${R[$p.sent]} | ${R[$p.seconds]} | $(pps "${R[$p.sent]}" "${R[$p.seconds]}") | ${R[$p.d.answered]} (${R[$p.d.answered.stun]} / ${R[$p.d.answered.stun-error]} / ${R[$p.d.answered.text]}) | ${R[$p.d.malformed]} | ${R[$p.d.ignored]} | ${R[$p.d.rate-limited]} | ${R[$p.server-udp]} | ${R[$p.client-udp]} |"
+        for p in reflector-udp reflector-udp6; do
+        echo "| ${p#reflector-} | ${R[$p.sent]} | ${R[$p.seconds]} | $(pps "${R[$p.sent]}" "${R[$p.seconds]}") | ${R[$p.d.answered]} (${R[$p.d.answered.stun]} / ${R[$p.d.answered.stun-error]} / ${R[$p.d.answered.text]}) | ${R[$p.d.malformed]} | ${R[$p.d.ignored]} | ${R[$p.d.rate-limited]} | ${R[$p.server-udp]} | ${R[$p.client-udp]} |"
+        done
         echo
-        echo "- udp: $(categories reflector-udp)."
+        echo "- udp: $(categories reflector-udp); udp6 (to 2001:db8:5::1): $(categories reflector-udp6)."
         echo "- tcp: ${R[reflector-tcp.connections]} connections with random bytes or mutated STUN in ${R[reflector-tcp.seconds]} s: ${R[reflector-tcp.d.tcp-connections]} accepted, ${R[reflector-tcp.d.tcp-refused]} refused, ${R[reflector-tcp.closed-by-server]} closed by the server, ${R[reflector-tcp.bytes-back]} bytes back, ${R[reflector-tcp.d.answered]} answers."
         echo "- Resident memory: ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams, ${R[reflector.rss-after]} kB after the connections (peak ${R[reflector.hwm]} kB). Whole postern-reflector part: ${R[reflector.seconds]} s."
         echo "- Afterwards: dig AAAA got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, both daemons exited 0 on SIGTERM and left no rule (see the checks above)."

@@ -52,9 +52,12 @@ public sealed class FuzzTests
 
         Assert.True(run.Failures.Count == 0, string.Join('\n', run.Failures) + "\n" + run);
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.True(run.Holds("reflector-udp: every datagram sent reached the server's UDP layer"), run.ToString());
-        Assert.True(run.Holds("reflector-udp: outcomes (answered + malformed + ignored + rate-limited + oversize) = datagrams sent"), run.ToString());
-        Assert.True(run.Holds("reflector-udp: datagrams back at the client + answers the veth dropped = answered - send-errors"), run.ToString());
+        foreach (string phase in new[] { "reflector-udp", "reflector-udp6" })
+        {
+            Assert.True(run.Holds(phase + ": every datagram sent reached the server's UDP layer"), phase + "\n" + run);
+            Assert.True(run.Holds(phase + ": outcomes (answered + malformed + ignored + rate-limited + oversize) = datagrams sent"), phase + "\n" + run);
+            Assert.True(run.Holds(phase + ": datagrams back at the client + answers the veth dropped = answered - send-errors"), phase + "\n" + run);
+        }
         Assert.True(run.Holds("reflector-tcp: connections accepted and counted = opened"), run.ToString());
         Assert.True(run.Holds("reflector: postern-reflector still runs"), run.ToString());
         Assert.True(run.Holds("reflector: turnutils_stunclient gets its mapping"), run.ToString());
