@@ -538,6 +538,7 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo "- aaaa-ip: whole IPv4 frames on the veth (AF_PACKET) with one IP or UDP header field made wrong, DNS payload mutated as above ($(categories aaaa-ip)); server IP InReceives ${R[aaaa-ip.ip-in]}."
         echo "- aaaa-flood: as aaaa-udp, unpaced ($(categories aaaa-flood)); answers the veth dropped on the way back: ${R[aaaa-flood.drops-back]}."
         echo "- aaaa-any: \`--no-prefilter\`, random bytes without the pattern among them ($(categories aaaa-any))."
+        echo "- aaaa-ip: the kernel drops frames with a bad version, header length, total length or header checksum, and junk options, before any hook; it reassembles fragments (or lets them time out) before the INPUT hook, so none reaches the queue alone (passed.fragment 0); bad UDP lengths reach the queue and pass as malformed."
         echo "- aaaa-ip frames with a wrong UDP checksum: ${R[aaaa-ip.sent.ip-udp-checksum]} sent, server UDP InCsumErrors ${R[aaaa-ip.csum-errors]} (none answered; before commit 18ed690 postern-aaaa answered the valid queries among them)."
         for p in aaaa-udp aaaa-udp6 aaaa-ip aaaa-flood aaaa-any; do
             echo "- $p passed by reason: malformed ${R[$p.d.passed.malformed]}, truncated ${R[$p.d.passed.truncated]}, not-udp ${R[$p.d.passed.not-udp]}, fragment ${R[$p.d.passed.fragment]}, response ${R[$p.d.passed.response]}, opcode ${R[$p.d.passed.opcode]}, qdcount ${R[$p.d.passed.qdcount]}, other-records ${R[$p.d.passed.other-records]}, other-type ${R[$p.d.passed.other-type]}, edns-version ${R[$p.d.passed.edns-version]}; overruns ${R[$p.d.overruns]}, send-errors ${R[$p.d.send-errors]}, verdicts-lost ${R[$p.d.verdicts-lost]}."
@@ -555,7 +556,7 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo "- udp: $(categories reflector-udp); udp6 (to 2001:db8:5::1): $(categories reflector-udp6)."
         echo "- tcp: ${R[reflector-tcp.connections]} connections with random bytes or mutated STUN in ${R[reflector-tcp.seconds]} s: ${R[reflector-tcp.d.tcp-connections]} accepted, ${R[reflector-tcp.d.tcp-refused]} refused, ${R[reflector-tcp.closed-by-server]} closed by the server, ${R[reflector-tcp.bytes-back]} bytes back, ${R[reflector-tcp.d.answered]} answers."
         echo "- Resident memory: ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams, ${R[reflector.rss-after]} kB after the connections (peak ${R[reflector.hwm]} kB). Whole postern-reflector part: ${R[reflector.seconds]} s."
-        echo "- Afterwards: dig AAAA got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, both daemons exited 0 on SIGTERM and left no rule (see the checks above)."
+        echo "- Afterwards: dig AAAA (over IPv4 and IPv6) got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, both daemons exited 0 on SIGTERM and left no rule (see the checks above)."
     } > "$section"
     bench_write_section BENCHMARKS.md "Fuzzing (make fuzz)" "$section"
     echo "fuzz: wrote the \"Fuzzing (make fuzz)\" section of BENCHMARKS.md"
