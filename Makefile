@@ -62,7 +62,7 @@ ROLES          := $(notdir $(patsubst %/,%,$(dir $(ROLE_PROJECTS))))
 MANAGED_SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/') \
                    Directory.Build.props Directory.Packages.props VERSION
 
-.PHONY: deps native build test test-unit demo bench clean
+.PHONY: deps native build test test-unit demo bench fuzz clean
 
 deps:
 	@# The :arm64 libraries come from the multiarch archive: dpkg must know the architecture.
@@ -123,6 +123,13 @@ demo: deps build
 # Measures and prints; never asserts. Every bench/*.bench.sh runs in turn (see bench/run.sh).
 bench: deps build
 	bash bench/run.sh
+
+# A million random and mutated packets to each daemon through the real queue and sockets, with
+# the counters checked (bench/fuzz.sh asserts, unlike bench); not part of `make test`, which runs
+# 50,000 of each. `make fuzz FUZZ_COUNT=N` for another count; the figures go to BENCHMARKS.md.
+FUZZ_COUNT ?= 1000000
+fuzz: deps build
+	FUZZ_WRITE=1 bench/fuzz.sh $(FUZZ_COUNT)
 
 clean:
 	rm -rf $(BUILD)

@@ -46,6 +46,12 @@ public sealed class AaaaPolicy
                 reason = PassReason.Malformed;
                 return false;
         }
+        if (!udp.HasValidChecksum(packet))
+        {
+            // A corrupt datagram: the server's kernel would drop it, so no one should answer it.
+            reason = PassReason.Malformed;
+            return false;
+        }
 
         ReadOnlySpan<byte> message = udp.Payload(packet);
         switch (DnsQuery.TryRead(message, out query))

@@ -26,6 +26,26 @@ public readonly struct UdpPacket
 
     public ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> packet) => packet.Slice(PayloadOffset, PayloadLength);
 
+    /// <summary>Whether the UDP checksum is right (RFC 768; RFC 8200 section 8.1 for IPv6), as the
+    /// kernel's UDP layer would find it: a datagram whose checksum is wrong is dropped there, so it
+    /// never reaches the server. An IPv4 checksum of 0 means none was computed; in IPv6 0 is not
+    /// allowed (Linux drops such datagrams too). NFQUEUE hands over packets whose checksum the
+    /// kernel has completed (skb_checksum_help when the queue is not bound with NFQA_CFG_F_GSO).</summary>
+    public bool HasValidChecksum(ReadOnlySpan<byte> packet)
+    {
+        ReadOnlySpan<byte> segment = packet.Slice(UdpOffset, UdpHeaderLength + PayloadLength);
+        if (BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(6)) == 0)
+        {
+            return IpVersion == 4;
+        }
+        ulong sum = InternetChecksum.Add(0, SourceAddress(packet));
+        sum = InternetChecksum.Add(sum, DestinationAddress(packet));
+        sum += InternetChecksum.ProtocolUdp;
+        sum += (uint)segment.Length;
+        sum = InternetChecksum.Add(sum, segment);
+        return InternetChecksum.Finish(sum) == 0;
+    }
+
     /// <summary>Reads the IP and UDP headers of a whole, unfragmented datagram. IPv6 extension
     /// headers are not walked: a packet that has any is reported as not UDP, and passed.</summary>
     public static UdpPacketError TryRead(ReadOnlySpan<byte> packet, out UdpPacket udp)

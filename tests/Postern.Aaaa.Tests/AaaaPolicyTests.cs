@@ -55,6 +55,19 @@ public class AaaaPolicyTests
     [Theory]
     [InlineData(4)]
     [InlineData(6)]
+    public void AaaaWithAWrongUdpChecksum_PassesAsMalformed(int ipVersion)
+    {
+        // Found by `make fuzz`: the server's kernel drops such a datagram, so it must not be answered.
+        byte[] packet = QueryPackets.Wrap(ipVersion, DigQueries.Aaaa);
+        int checksum = (ipVersion == 4 ? 20 : 40) + 6;
+        packet[checksum] ^= 0x01;
+
+        AssertPassed(PassReason.Malformed, Default, packet);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(6)]
     public void A_PassesAsOtherType(int ipVersion) =>
         AssertPassed(PassReason.OtherType, Default, QueryPackets.Wrap(ipVersion, DigQueries.A));
 
