@@ -64,6 +64,46 @@ public sealed class RuleSet
         }
     }
 
+    /// <summary>Puts back the rules someone else removed (an admin's <c>iptables -F</c>, a firewall
+    /// reload, one <c>iptables -D</c>): each rule is checked, and only those iptables says are
+    /// absent are inserted again, so a repair never duplicates a rule. A check that fails for
+    /// another reason (the xtables lock held past the timeout) is not taken for an absence: that
+    /// rule waits for the next repair.</summary>
+    public RuleRepair Repair()
+    {
+        int missing = 0;
+        int reinstalled = 0;
+        string? error = null;
+        foreach (FirewallRule rule in Rules)
+        {
+            IptablesResult check = _iptables.Run(rule.Family, rule.Arguments("-C"));
+            if (check.Succeeded)
+            {
+                continue;
+            }
+            if (check.ExitCode != RuleAbsent)
+            {
+                error ??= $"cannot check {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-C"))}: {check.Error}";
+                continue;
+            }
+            missing++;
+            IptablesResult insert = _iptables.Run(rule.Family, rule.Arguments("-I"));
+            if (insert.Succeeded)
+            {
+                reinstalled++;
+            }
+            else
+            {
+                error ??= $"cannot insert {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-I"))}: {insert.Error}";
+            }
+        }
+        return new RuleRepair(Rules.Count, missing, reinstalled, error);
+    }
+
+    /// <summary>iptables' exit code for "no such rule" (-C, -D); 2 is a bad argument, 4 a resource
+    /// problem such as the xtables lock.</summary>
+    private const int RuleAbsent = 1;
+
     /// <summary>Removes this set's rules (every copy of each), and returns how many went.</summary>
     public int Remove()
     {
@@ -89,6 +129,13 @@ public sealed class RuleSet
         foreach (RulePlace place in _cleanupPlaces)
         {
             IptablesResult listing = _iptables.Run(place.Family, new[] { "-w", "-t", place.Table, "-S", place.Chain });
+            if (listing.ExitCode == Iptables.TimedOut)
+            {
+                // Not a chain that is absent (those are skipped): nothing can be done until the
+                // lock is free, so say so rather than take the next chain's wait too.
+                throw new RuleSetException(
+                    $"cannot list {Iptables.Render(_iptables.Program(place.Family), new[] { "-w", "-t", place.Table, "-S", place.Chain })}: {listing.Error}");
+            }
             if (!listing.Succeeded)
             {
                 continue;
