@@ -146,7 +146,17 @@ public sealed class AaaaService : IRole, IDisposable
         TimeSpan interval = TimeSpan.FromSeconds(_options.RuleCheckInterval);
         while (!_stopRuleCheck.Token.WaitHandle.WaitOne(interval))
         {
-            RuleRepair repair = _rules.Repair();
+            RuleRepair repair;
+            try
+            {
+                repair = _rules.Repair();
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException)
+            {
+                // A check that cannot run must not end the process that answers DNS.
+                Log.Warning($"cannot check the rules: {e.Message}");
+                continue;
+            }
             Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
             if (repair.Describe() is { } line)
             {
