@@ -239,6 +239,10 @@ public sealed class AaaaService : IRole, IDisposable
             int removed = _rules.Remove();
             _rulesInstalled = false;
             Log.Info($"removed {removed} rule(s) tagged {_rules.Tag}");
+            if (_rules.RemoveFailure is { } failure)
+            {
+                Log.Error($"rules tagged {_rules.Tag} left behind ({failure}); they let traffic through (--queue-bypass), and postern-aaaa --cleanup removes them");
+            }
         }
         _stop.Cancel();
         // Until every worker has ended, however long its drain takes: Release frees what they use.

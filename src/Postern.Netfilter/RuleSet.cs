@@ -104,16 +104,39 @@ public sealed class RuleSet
     /// problem such as the xtables lock.</summary>
     private const int RuleAbsent = 1;
 
-    /// <summary>Removes this set's rules (every copy of each), and returns how many went.</summary>
+    /// <summary>Why the last <see cref="Remove"/> left rules behind (a delete that failed for
+    /// another reason than the rule being absent), or null when it did not.</summary>
+    public string? RemoveFailure { get; private set; }
+
+    /// <summary>Removes this set's rules (every copy of each), and returns how many went. A delete
+    /// that timed out (the xtables lock held by another process) ends the removal: the others
+    /// would wait just as long, and a stop must end; <see cref="RemoveFailure"/> says so.</summary>
     public int Remove()
     {
         int removed = 0;
+        bool timedOut = false;
+        RemoveFailure = null;
         foreach (FirewallRule rule in Rules)
         {
             // Bounded: a rule that cannot be deleted must not spin forever.
-            for (int i = 0; i < 16 && _iptables.Run(rule.Family, rule.Arguments("-D")).Succeeded; i++)
+            for (int i = 0; i < 16; i++)
             {
-                removed++;
+                IptablesResult result = _iptables.Run(rule.Family, rule.Arguments("-D"));
+                if (result.Succeeded)
+                {
+                    removed++;
+                    continue;
+                }
+                if (result.ExitCode != RuleAbsent)
+                {
+                    RemoveFailure ??= $"cannot delete {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-D"))}: {result.Error}";
+                }
+                timedOut = result.ExitCode == Iptables.TimedOut;
+                break;
+            }
+            if (timedOut)
+            {
+                break;
             }
         }
         _installed.Clear();
