@@ -254,6 +254,38 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [RootFact]
+    public void The_xtables_lock_held_too_long_at_stop_ends_the_stop_and_says_what_was_left()
+    {
+        string lockFile = Path.Combine(Path.GetTempPath(), $"postern-xtables-{Environment.ProcessId}-stop.lock");
+        try
+        {
+            using var lab = new DnsLab(forwarder: true);
+            BackgroundProcess postern = StartLegacy(lab.Middle, lockFile);
+            Assert.True(postern.WaitForOutput("ready", TimeSpan.FromSeconds(15)), postern.Output);
+            using (HoldLock(lab.Middle, lockFile, 30))
+            {
+                var clock = Stopwatch.StartNew();
+                postern.Signal(15);
+                Assert.True(postern.WaitForExit(TimeSpan.FromSeconds(25)), $"the stop did not end\n{postern.Output}");
+                output.WriteLine($"stopped after {clock.Elapsed.TotalMilliseconds:0} ms with the lock held for 30 s");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"stopped after {clock.Elapsed}");
+            }
+            Assert.Equal(0, postern.ExitCode);
+            Assert.Contains("rules tagged postern-aaaa:q53 left behind (cannot delete iptables-legacy", postern.Output, StringComparison.Ordinal);
+            Assert.Contains("postern-aaaa --cleanup removes them", postern.Output, StringComparison.Ordinal);
+            Assert.Equal(DefaultRuleCount, DnsLab.CountRules(lab.Middle));
+            // What ExecStopPost does, once the lock is free.
+            CommandResult cleanup = lab.Middle.Run(Repository.Binary("postern-aaaa"), "--cleanup", "--iptables", "iptables-legacy");
+            Assert.True(cleanup.Succeeded, cleanup.ToString());
+            Assert.Equal(0, DnsLab.CountRules(lab.Middle));
+        }
+        finally
+        {
+            File.Delete(lockFile);
+        }
+    }
+
+    [RootFact]
     public void Netlink_overruns_under_a_flood_are_counted_and_the_queue_keeps_working()
     {
         using var lab = new DnsLab(forwarder: false);

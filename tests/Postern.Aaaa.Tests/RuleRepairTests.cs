@@ -140,6 +140,34 @@ public sealed class RuleRepairTests : IDisposable
         Assert.Contains("xtables lock", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Remove_ThatTimesOut_EndsAtTheFirstRule_AndSaysWhatWasLeft()
+    {
+        Iptables hanging = Script("exec sleep 30", TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+        RuleSet set = NewSet(hanging);
+
+        int removed = set.Remove();
+
+        // One wait, not one per rule: a stop must end.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), clock.Elapsed.ToString());
+        Assert.Equal(0, removed);
+        Assert.StartsWith("cannot delete ", set.RemoveFailure, StringComparison.Ordinal);
+        Assert.Contains("did not finish within", set.RemoveFailure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Remove_OfRulesAlreadyGone_IsNoFailure()
+    {
+        RuleSet set = NewSet();
+        set.Install();
+        _fake.SetRules(IpFamily.Ipv4, []);
+
+        Assert.Equal(2, set.Remove());
+        Assert.Null(set.RemoveFailure);
+        Assert.Empty(AllRules());
+    }
+
     private Iptables Script(string body, TimeSpan? timeout = null)
     {
         string directory = Directory.CreateTempSubdirectory("postern-iptables-script-").FullName;
