@@ -12,6 +12,7 @@ public sealed record AaaaArguments
     public const uint MaxQueueLength = 1 << 24;
     public const int MinSocketBuffer = 64 << 10;
     public const int MaxSocketBuffer = 1 << 30;
+    public const int MaxRuleCheckInterval = 86400;
 
     /// <summary>Types whose NODATA would black-hole the names asked (no address at all, a broken
     /// alias or delegation, a zone transfer): refused for --qtype.</summary>
@@ -39,6 +40,7 @@ public sealed record AaaaArguments
     public bool NoPrefilter { get; init; }
     public uint QueueLength { get; init; } = 4096;
     public int SocketBuffer { get; init; } = 8 << 20;
+    public int RuleCheckInterval { get; init; } = 10;
     public string Iptables { get; init; } = "iptables";
 
     /// <summary>The service's options, or null with <paramref name="problem"/> saying why.</summary>
@@ -92,6 +94,7 @@ public sealed record AaaaArguments
                 ReceiveBufferBytes = SocketBuffer,
             },
             Auto = Auto,
+            RuleCheckInterval = RuleCheckInterval,
             IptablesProgram = Iptables,
         };
     }
@@ -186,6 +189,10 @@ public sealed record AaaaArguments
         if (SocketBuffer is < MinSocketBuffer or > MaxSocketBuffer)
         {
             return $"--socket-buffer: {SocketBuffer} is out of range ({MinSocketBuffer} to {MaxSocketBuffer} bytes)";
+        }
+        if (RuleCheckInterval is < 0 or > MaxRuleCheckInterval)
+        {
+            return $"--rule-check-interval: {RuleCheckInterval} is out of range (0 to {MaxRuleCheckInterval} seconds; 0 turns the check off)";
         }
         if (Iptables.Length == 0)
         {

@@ -8,7 +8,9 @@ namespace Postern.Aaaa;
 /// <summary>postern-aaaa at run time: raw sockets, bound queues, owned rules, one worker thread
 /// per queue, and the counters. Start binds the queues before touching any rule (so a queue held
 /// by another process fails cleanly), removes stale rules of its tag, then installs its own;
-/// Stop removes the rules first, then drains the queues so no packet is left without a verdict.</summary>
+/// while it runs, a thread of its own puts back every --rule-check-interval seconds the rules
+/// someone else removed; Stop ends that thread, removes the rules, then drains the queues so no
+/// packet is left without a verdict.</summary>
 public sealed class AaaaService : IRole, IDisposable
 {
     private readonly AaaaServiceOptions _options;
@@ -22,6 +24,10 @@ public sealed class AaaaService : IRole, IDisposable
     private volatile AaaaCounters[] _servingCounters = Array.Empty<AaaaCounters>();
     private readonly List<Thread> _threads = new();
     private readonly CancellationTokenSource _stop = new();
+    // The rule check has its own: Stop ends it before the rules go, so it never puts them back.
+    private readonly CancellationTokenSource _stopRuleCheck = new();
+    private Thread? _ruleCheck;
+    private long _rulesRepaired;
     private Ipv6RouteWatch? _routeWatch;
     private bool _rulesInstalled;
 
@@ -122,10 +128,49 @@ public sealed class AaaaService : IRole, IDisposable
             _threads.Add(thread);
             thread.Start();
         }
+        if (_options.RuleCheckInterval > 0)
+        {
+            _ruleCheck = new Thread(CheckRules) { Name = "rule-check", IsBackground = true };
+            _ruleCheck.Start();
+        }
         Status = $"hooked {string.Join(',', _options.Rules.Chains.Select(AaaaRules.ChainName))} " +
                  $"({string.Join('+', _options.Rules.Families.Select(f => f == IpFamily.Ipv4 ? "IPv4" : "IPv6"))}), " +
                  $"queue{(_loops.Count > 1 ? "s" : "")} {DescribeQueues()}, answering {string.Join(',', _options.Policy.QueryTypes.Select(Wire.DnsType.Name))}" +
                  $" with NODATA{(_options.Policy.IncludeSoa ? $" + SOA (negative TTL {_options.Policy.NegativeTtl}s)" : "")}; {_rules.Rules.Count} rules tagged {_rules.Tag}";
+    }
+
+    /// <summary>Every --rule-check-interval seconds: are the rules all there? Those someone
+    /// else removed are put back (and only those), with one line saying so.</summary>
+    private void CheckRules()
+    {
+        TimeSpan interval = TimeSpan.FromSeconds(_options.RuleCheckInterval);
+        while (!_stopRuleCheck.Token.WaitHandle.WaitOne(interval))
+        {
+            RuleRepair repair;
+            try
+            {
+                repair = _rules.Repair();
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException)
+            {
+                // A check that cannot run must not end the process that answers DNS.
+                Log.Warning($"cannot check the rules: {e.Message}");
+                continue;
+            }
+            Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
+            if (repair.Describe() is { } line)
+            {
+                Log.Warning(line);
+            }
+        }
+    }
+
+    private void StopRuleCheck()
+    {
+        _stopRuleCheck.Cancel();
+        // Bounded by one round of iptables calls, each bounded by Iptables.Timeout.
+        _ruleCheck?.Join();
+        _ruleCheck = null;
     }
 
     private RawSocket Track(RawSocket socket)
@@ -158,6 +203,7 @@ public sealed class AaaaService : IRole, IDisposable
         Metrics.AddCounter("unparseable", "Netlink messages that did not parse.", () => SumLoops(l => l.Unparseable));
         Metrics.AddCounter("unrecovered", "Packet messages whose id could not be read, so no verdict could be given.", () => SumLoops(l => l.Unrecovered));
         Metrics.AddCounter("startup-accepted", "Packets read and accepted while the queue was being bound.", () => SumLoops(l => l.StartupAccepted));
+        Metrics.AddCounter("rules-repaired", "Rules found missing (removed by someone else) and reinstalled by the periodic check.", () => Interlocked.Read(ref _rulesRepaired));
         Metrics.AddCounter("allocated-bytes", "Bytes the process has allocated on the managed heap since it started.", () => GC.GetTotalAllocatedBytes());
     }
 
@@ -187,11 +233,16 @@ public sealed class AaaaService : IRole, IDisposable
     /// <summary>Removes the rules, then lets the workers drain what is still queued and stop.</summary>
     public void Stop()
     {
+        StopRuleCheck();
         if (_rulesInstalled)
         {
             int removed = _rules.Remove();
             _rulesInstalled = false;
             Log.Info($"removed {removed} rule(s) tagged {_rules.Tag}");
+            if (_rules.RemoveFailure is { } failure)
+            {
+                Log.Error($"rules tagged {_rules.Tag} left behind ({failure}); they let traffic through (--queue-bypass), and postern-aaaa --cleanup removes them");
+            }
         }
         _stop.Cancel();
         // Until every worker has ended, however long its drain takes: Release frees what they use.
@@ -223,5 +274,6 @@ public sealed class AaaaService : IRole, IDisposable
     {
         Stop();
         _stop.Dispose();
+        _stopRuleCheck.Dispose();
     }
 }

@@ -11,6 +11,9 @@ public sealed record AaaaServiceOptions
     /// <summary>Answer only while this host has no IPv6 default route.</summary>
     public bool Auto { get; init; }
 
+    /// <summary>Seconds between checks that the rules are all still there (0: never).</summary>
+    public int RuleCheckInterval { get; init; } = 10;
+
     public string IptablesProgram { get; init; } = "iptables";
     public int SendBufferBytes { get; init; } = 4 << 20;
 }

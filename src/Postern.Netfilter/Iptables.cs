@@ -7,8 +7,18 @@ namespace Postern.Netfilter;
 /// the same name with ip6tables.</summary>
 public sealed class Iptables
 {
-    public Iptables(string ipv4Program = "iptables")
+    /// <summary>The exit code <see cref="Run"/> reports for a program that did not finish in time.</summary>
+    public const int TimedOut = 124;
+
+    /// <summary>How long one call may take. The rules pass <c>-w</c>, with which iptables-legacy
+    /// waits without end for the xtables lock (/run/xtables.lock) another process holds; past this
+    /// the call is ended (it has changed nothing while it waits) and reported as failed, so a start
+    /// fails with a sentence instead of hanging and a stop ends. iptables-nft takes no such lock.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    public Iptables(string ipv4Program = "iptables", TimeSpan? timeout = null)
     {
+        Timeout = timeout ?? DefaultTimeout;
         Ipv4Program = ipv4Program;
         string directory = Path.GetDirectoryName(ipv4Program) ?? "";
         string file = Path.GetFileName(ipv4Program);
@@ -17,6 +27,8 @@ public sealed class Iptables
 
     public string Ipv4Program { get; }
     public string Ipv6Program { get; }
+
+    public TimeSpan Timeout { get; }
 
     public string Program(IpFamily family) => family == IpFamily.Ipv4 ? Ipv4Program : Ipv6Program;
 
@@ -59,9 +71,16 @@ public sealed class Iptables
         {
             using Process process = Process.Start(info)!;
             Task<string> error = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            if (!process.WaitForExit(Timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                return new IptablesResult(TimedOut, "",
+                    $"{program} did not finish within {(int)Timeout.TotalSeconds} s (is another process holding the xtables lock?)");
+            }
             process.WaitForExit();
-            return new IptablesResult(process.ExitCode, output, error.Result.Trim());
+            return new IptablesResult(process.ExitCode, output.Result, error.Result.Trim());
         }
         catch (System.ComponentModel.Win32Exception e)
         {

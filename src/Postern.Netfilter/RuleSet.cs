@@ -64,16 +64,79 @@ public sealed class RuleSet
         }
     }
 
-    /// <summary>Removes this set's rules (every copy of each), and returns how many went.</summary>
+    /// <summary>Puts back the rules someone else removed (an admin's <c>iptables -F</c>, a firewall
+    /// reload, one <c>iptables -D</c>): each rule is checked, and only those iptables says are
+    /// absent are inserted again, so a repair never duplicates a rule. A check that fails for
+    /// another reason (the xtables lock held past the timeout) is not taken for an absence: that
+    /// rule waits for the next repair.</summary>
+    public RuleRepair Repair()
+    {
+        int missing = 0;
+        int reinstalled = 0;
+        string? error = null;
+        foreach (FirewallRule rule in Rules)
+        {
+            IptablesResult check = _iptables.Run(rule.Family, rule.Arguments("-C"));
+            if (check.Succeeded)
+            {
+                continue;
+            }
+            if (check.ExitCode != RuleAbsent)
+            {
+                error ??= $"cannot check {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-C"))}: {check.Error}";
+                continue;
+            }
+            missing++;
+            IptablesResult insert = _iptables.Run(rule.Family, rule.Arguments("-I"));
+            if (insert.Succeeded)
+            {
+                reinstalled++;
+            }
+            else
+            {
+                error ??= $"cannot insert {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-I"))}: {insert.Error}";
+            }
+        }
+        return new RuleRepair(Rules.Count, missing, reinstalled, error);
+    }
+
+    /// <summary>iptables' exit code for "no such rule" (-C, -D); 2 is a bad argument, 4 a resource
+    /// problem such as the xtables lock.</summary>
+    private const int RuleAbsent = 1;
+
+    /// <summary>Why the last <see cref="Remove"/> left rules behind (a delete that failed for
+    /// another reason than the rule being absent), or null when it did not.</summary>
+    public string? RemoveFailure { get; private set; }
+
+    /// <summary>Removes this set's rules (every copy of each), and returns how many went. A delete
+    /// that timed out (the xtables lock held by another process) ends the removal: the others
+    /// would wait just as long, and a stop must end; <see cref="RemoveFailure"/> says so.</summary>
     public int Remove()
     {
         int removed = 0;
+        bool timedOut = false;
+        RemoveFailure = null;
         foreach (FirewallRule rule in Rules)
         {
             // Bounded: a rule that cannot be deleted must not spin forever.
-            for (int i = 0; i < 16 && _iptables.Run(rule.Family, rule.Arguments("-D")).Succeeded; i++)
+            for (int i = 0; i < 16; i++)
             {
-                removed++;
+                IptablesResult result = _iptables.Run(rule.Family, rule.Arguments("-D"));
+                if (result.Succeeded)
+                {
+                    removed++;
+                    continue;
+                }
+                if (result.ExitCode != RuleAbsent)
+                {
+                    RemoveFailure ??= $"cannot delete {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-D"))}: {result.Error}";
+                }
+                timedOut = result.ExitCode == Iptables.TimedOut;
+                break;
+            }
+            if (timedOut)
+            {
+                break;
             }
         }
         _installed.Clear();
@@ -89,6 +152,13 @@ public sealed class RuleSet
         foreach (RulePlace place in _cleanupPlaces)
         {
             IptablesResult listing = _iptables.Run(place.Family, new[] { "-w", "-t", place.Table, "-S", place.Chain });
+            if (listing.ExitCode == Iptables.TimedOut)
+            {
+                // Not a chain that is absent (those are skipped): nothing can be done until the
+                // lock is free, so say so rather than take the next chain's wait too.
+                throw new RuleSetException(
+                    $"cannot list {Iptables.Render(_iptables.Program(place.Family), new[] { "-w", "-t", place.Table, "-S", place.Chain })}: {listing.Error}");
+            }
             if (!listing.Succeeded)
             {
                 continue;

@@ -33,6 +33,7 @@ var port = new Option<ushort>("--port") { Description = "The DNS server port who
 var noPrefilter = new Option<bool>("--no-prefilter") { Description = "Queue every query to the port, not only those the in-kernel string match picks out as AAAA (or --qtype)." };
 var queueLength = new Option<uint>("--queue-length") { Description = "Packets the kernel may hold per queue before failing open.", DefaultValueFactory = _ => 4096, HelpName = "N" };
 var socketBuffer = new Option<int>("--socket-buffer") { Description = "Netlink receive buffer per queue, in bytes.", DefaultValueFactory = _ => 8 << 20, HelpName = "BYTES" };
+var ruleCheckInterval = new Option<int>("--rule-check-interval") { Description = $"Seconds between checks that the rules are all still in place (0 to {AaaaArguments.MaxRuleCheckInterval}; 0: no check). Rules someone else removed (iptables -F, a firewall reload) are reinstalled, logged and counted.", DefaultValueFactory = _ => 10, HelpName = "SECONDS" };
 var iptables = new Option<string>("--iptables") { Description = "iptables program to use (iptables, iptables-nft, iptables-legacy, or a path); the ip6tables one is found from its name.", DefaultValueFactory = _ => "iptables", HelpName = "PROGRAM" };
 var dryRun = new Option<bool>("--dry-run") { Description = "Print the iptables commands that would install the rules, and exit." };
 var cleanup = new Option<bool>("--cleanup") { Description = "Remove the rules tagged for this queue (left by an instance that was killed), and exit. For ExecStopPost." };
@@ -44,7 +45,7 @@ var root = new RootCommand(
 {
     chain, queue, queues, qtype, exceptDomain, exceptDomainsFile, exceptClient, passDnssec, auto, noSoa,
     negativeTtl, notrackAll, noNotrack, mark, family, port, noPrefilter, queueLength, socketBuffer,
-    iptables, dryRun, cleanup,
+    ruleCheckInterval, iptables, dryRun, cleanup,
 };
 host.AddTo(root);
 
@@ -71,6 +72,7 @@ root.SetAction(result =>
         NoPrefilter = result.GetValue(noPrefilter),
         QueueLength = result.GetValue(queueLength),
         SocketBuffer = result.GetValue(socketBuffer),
+        RuleCheckInterval = result.GetValue(ruleCheckInterval),
         Iptables = result.GetValue(iptables)!,
     };
     AaaaServiceOptions? options = arguments.Build(out string? problem);

@@ -72,4 +72,31 @@ public class AaaaArgumentsTests
         Assert.Null(new AaaaArguments { ExceptDomainsFiles = new[] { "/nonexistent/postern-domains" } }.Build(out string? problem));
         Assert.StartsWith("--except-domains-file: cannot read /nonexistent/postern-domains: ", problem);
     }
+
+    [Fact]
+    public void RuleCheckInterval_DefaultsToTenSeconds()
+    {
+        Assert.Equal(10, new AaaaArguments().Build(out _)!.RuleCheckInterval);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(AaaaArguments.MaxRuleCheckInterval)]
+    public void RuleCheckInterval_InRange_IsPassedOn(int seconds)
+    {
+        AaaaServiceOptions? options = new AaaaArguments { RuleCheckInterval = seconds }.Build(out string? problem);
+        Assert.Null(problem);
+        Assert.Equal(seconds, options!.RuleCheckInterval);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(AaaaArguments.MaxRuleCheckInterval + 1)]
+    [InlineData(int.MaxValue)]
+    public void RuleCheckInterval_OutOfRange_IsNamed_InOneSentence(int seconds)
+    {
+        Assert.Null(new AaaaArguments { RuleCheckInterval = seconds }.Build(out string? problem));
+        Assert.Equal($"--rule-check-interval: {seconds} is out of range (0 to 86400 seconds; 0 turns the check off)", problem);
+    }
 }
