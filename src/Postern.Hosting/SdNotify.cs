@@ -37,5 +37,26 @@ public static class SdNotify
 
     public static bool Status(string status) => Send("STATUS=" + OneLine(status));
 
+    /// <summary>Tells the systemd watchdog (WatchdogSec=) that the service is alive.</summary>
+    public static bool Watchdog() => Send("WATCHDOG=1");
+
+    /// <summary>How often to ping the watchdog: half of $WATCHDOG_USEC (sd_watchdog_enabled(3)),
+    /// when it is set for this process ($WATCHDOG_PID absent or ours); null when there is none.</summary>
+    public static TimeSpan? WatchdogInterval()
+    {
+        string? usec = Environment.GetEnvironmentVariable("WATCHDOG_USEC");
+        if (!ulong.TryParse(usec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong microseconds) ||
+            microseconds == 0)
+        {
+            return null;
+        }
+        string? pid = Environment.GetEnvironmentVariable("WATCHDOG_PID");
+        if (!string.IsNullOrEmpty(pid) && pid != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+        return TimeSpan.FromTicks((long)Math.Min(microseconds / 2 * 10, (ulong)TimeSpan.FromDays(1).Ticks));
+    }
+
     private static string OneLine(string text) => text.Replace('\n', ' ');
 }

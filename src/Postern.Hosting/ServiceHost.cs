@@ -49,14 +49,49 @@ public static class ServiceHost
         return ExitCodes.Ok;
     }
 
+    /// <summary>Waits for a stop signal; logs the stats line every interval and on SIGUSR1, and
+    /// pings systemd's watchdog (when the unit has WatchdogSec=) every half period, so that a
+    /// process that stalls (SIGSTOP, a hang) is killed by systemd and the rules fail open.</summary>
     private static void WaitForStop(IRole role, ServiceSignals signals, TimeSpan interval)
     {
         var handles = new[] { signals.StopRequested, signals.ReportRequested };
-        TimeSpan timeout = interval <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : interval;
-        while (WaitHandle.WaitAny(handles, timeout) != 0)
+        TimeSpan? watchdog = SdNotify.WatchdogInterval();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan nextStats = interval;
+        TimeSpan nextPing = TimeSpan.Zero;
+        while (true)
         {
-            Log.Info(role.Metrics.StatsLine());
-            SdNotify.Status(role.Status);
+            TimeSpan now = clock.Elapsed;
+            if (watchdog is { } period && now >= nextPing)
+            {
+                SdNotify.Watchdog();
+                nextPing = now + period;
+            }
+            TimeSpan timeout = Timeout.InfiniteTimeSpan;
+            if (interval > TimeSpan.Zero)
+            {
+                timeout = nextStats > now ? nextStats - now : TimeSpan.Zero;
+            }
+            if (watchdog is not null)
+            {
+                TimeSpan untilPing = nextPing > now ? nextPing - now : TimeSpan.Zero;
+                timeout = timeout == Timeout.InfiniteTimeSpan || untilPing < timeout ? untilPing : timeout;
+            }
+            int which = WaitHandle.WaitAny(handles, timeout);
+            if (which == 0)
+            {
+                return;
+            }
+            bool statsDue = interval > TimeSpan.Zero && clock.Elapsed >= nextStats;
+            if (which == 1 || statsDue)
+            {
+                Log.Info(role.Metrics.StatsLine());
+                SdNotify.Status(role.Status);
+                if (statsDue)
+                {
+                    nextStats = clock.Elapsed + interval;
+                }
+            }
         }
     }
 }

@@ -72,6 +72,94 @@ public sealed class ServiceBehaviourTests : IDisposable
         }
     }
 
+    /// <summary>With WatchdogSec= (WATCHDOG_USEC) the role pings every half period; a stopped
+    /// process stops pinging, which is what lets systemd kill a stall so the rules fail open.</summary>
+    [RootFact]
+    public void Watchdog_IsPingedEveryHalfPeriod_AndFallsSilentWhileTheProcessIsStopped()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(path));
+        try
+        {
+            var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000" };
+            using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
+                new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
+            Assert.True(reflector.WaitForOutput("ready: listening on", TimeSpan.FromSeconds(20)), reflector.Output);
+
+            int pings = CountWatchdogPings(notify, TimeSpan.FromSeconds(2));
+            Assert.InRange(pings, 4, 30);
+
+            _host.Check("kill", "-STOP", ProcessId(reflector));
+            Thread.Sleep(300);
+            Drain(notify);
+            int whileStopped = CountWatchdogPings(notify, TimeSpan.FromSeconds(1.5));
+            _host.Check("kill", "-CONT", ProcessId(reflector));
+            int afterwards = CountWatchdogPings(notify, TimeSpan.FromSeconds(2));
+
+            Assert.Equal(0, whileStopped);
+            Assert.True(afterwards >= 4, $"{afterwards} pings after SIGCONT");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [RootFact]
+    public void Watchdog_MeantForAnotherProcess_IsNotPinged()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(path));
+        try
+        {
+            var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000", ["WATCHDOG_PID"] = "1" };
+            using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
+                new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
+            Assert.True(reflector.WaitForOutput("ready: listening on", TimeSpan.FromSeconds(20)), reflector.Output);
+
+            Assert.Equal(0, CountWatchdogPings(notify, TimeSpan.FromSeconds(1.5)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static int CountWatchdogPings(Socket notify, TimeSpan during)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var buffer = new byte[512];
+        int pings = 0;
+        while (clock.Elapsed < during)
+        {
+            notify.ReceiveTimeout = Math.Max(1, (int)(during - clock.Elapsed).TotalMilliseconds);
+            try
+            {
+                int length = notify.Receive(buffer);
+                if (Encoding.UTF8.GetString(buffer, 0, length) == "WATCHDOG=1")
+                {
+                    pings++;
+                }
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+        }
+        return pings;
+    }
+
+    private static void Drain(Socket notify)
+    {
+        var buffer = new byte[512];
+        while (notify.Available > 0)
+        {
+            notify.Receive(buffer);
+        }
+    }
+
     public static TheoryData<string, string[], string> BadFlags => new()
     {
         { "postern-reflector", new[] { "--bogus" }, "postern-reflector: Unrecognized command or argument '--bogus' (see --help)" },

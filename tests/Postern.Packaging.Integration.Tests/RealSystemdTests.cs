@@ -53,6 +53,25 @@ public sealed class RealSystemdTests
         Assert.Contains("removed 4 rule(s) tagged postern-aaaa:q53", log, StringComparison.Ordinal);
         Assert.Contains("postern-aaaa:q53", Rules(), StringComparison.Ordinal);
 
+        // Stalled (SIGSTOP): it stops pinging the watchdog (WatchdogSec=), systemd aborts it, the
+        // rules go with ExecStopPost, and Restart= brings it back.
+        string stalledPid = newPid;
+        string restartsBeforeStall = container.Property(unit, "NRestarts");
+        container.Check("kill", "-STOP", stalledPid);
+        string revivedPid = stalledPid;
+        for (int i = 0; i < 450 && (revivedPid == stalledPid || revivedPid == "0" || container.Property(unit, "ActiveState") != "active"); i++)
+        {
+            Thread.Sleep(100);
+            revivedPid = container.Property(unit, "MainPID");
+        }
+        Assert.True(revivedPid != stalledPid, "still the stalled process after 45 s:\n" + container.Run("systemctl", "status", "--no-pager", unit));
+        Assert.Equal("active", container.Property(unit, "ActiveState"));
+        Assert.Equal(int.Parse(restartsBeforeStall, System.Globalization.CultureInfo.InvariantCulture) + 1,
+            int.Parse(container.Property(unit, "NRestarts"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("postern-aaaa:q53", Rules(), StringComparison.Ordinal);
+        dig = container.Run("dig", "+tries=1", "+time=3", "@127.0.0.1", "example.com", "AAAA");
+        Assert.Contains("ANSWER: 0,", dig.Output, StringComparison.Ordinal);
+
         // Stopped: a clean exit, and no rule left.
         container.Check("systemctl", "stop", unit);
         Assert.Equal("inactive", container.Property(unit, "ActiveState"));
