@@ -56,16 +56,7 @@ cleanup()
 {
     local rc=$? pid i
     trap - EXIT INT TERM
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for i in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    bench_end_processes "${PIDS[@]}"
     if ip netns list 2>/dev/null | grep -qw "$NS"; then
         for pid in $(ip netns pids "$NS" 2>/dev/null); do
             kill -KILL "$pid" 2>/dev/null || true
@@ -159,28 +150,13 @@ start_postern()
     ip netns exec "$NS" "$POSTERN" --stats-interval 0 >"$POSTERN_LOG" 2>&1 &
     POSTERN_PID=$!
     PIDS+=("$POSTERN_PID")
-    for i in $(seq 150); do
-        grep -q 'postern-aaaa: ready' "$POSTERN_LOG" && return 0
-        kill -0 "$POSTERN_PID" 2>/dev/null || bench_die "postern-aaaa did not start: $(cat "$POSTERN_LOG")"
-        sleep 0.1
-    done
-    bench_die "postern-aaaa was not ready after 15 s: $(cat "$POSTERN_LOG")"
+    bench_wait_ready postern-aaaa "$POSTERN_LOG" "$POSTERN_PID"
 }
 
 # The counters line postern-aaaa logs on SIGUSR1, without its prefix.
 postern_stats()
 {
-    local before i
-    before=$(grep -c 'stats:' "$POSTERN_LOG" || true)
-    kill -USR1 "$POSTERN_PID"
-    for i in $(seq 100); do
-        if [ "$(grep -c 'stats:' "$POSTERN_LOG" || true)" -gt "$before" ]; then
-            grep 'stats:' "$POSTERN_LOG" | tail -1 | sed 's/.*stats: //'
-            return 0
-        fi
-        sleep 0.05
-    done
-    bench_die "postern-aaaa printed no stats line after SIGUSR1"
+    bench_stats_line postern-aaaa "$POSTERN_LOG" "$POSTERN_PID"
 }
 
 POSTERN_LEFTOVER=0

@@ -61,16 +61,7 @@ cleanup()
 {
     local rc=$? pid i ns
     trap - EXIT INT TERM
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for i in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    bench_end_processes "${PIDS[@]}"
     for ns in "$CLIENT" "$SERVER"; do
         if ip netns list 2>/dev/null | grep -qw "$ns"; then
             for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -205,28 +196,13 @@ start_daemon()
     ip netns exec "$SERVER" "$@" --stats-interval 0 >"$DAEMON_LOG" 2>&1 &
     DAEMON_PID=$!
     PIDS+=("$DAEMON_PID")
-    for i in $(seq 150); do
-        grep -q "$DAEMON_NAME: ready" "$DAEMON_LOG" && return 0
-        kill -0 "$DAEMON_PID" 2>/dev/null || bench_die "$DAEMON_NAME did not start: $(cat "$DAEMON_LOG")"
-        sleep 0.1
-    done
-    bench_die "$DAEMON_NAME was not ready after 15 s: $(cat "$DAEMON_LOG")"
+    bench_wait_ready "$DAEMON_NAME" "$DAEMON_LOG" "$DAEMON_PID"
 }
 
 # The counters line the daemon logs on SIGUSR1, without its prefix.
 daemon_stats()
 {
-    local before i
-    before=$(grep -c 'stats:' "$DAEMON_LOG" || true)
-    kill -USR1 "$DAEMON_PID"
-    for i in $(seq 100); do
-        if [ "$(grep -c 'stats:' "$DAEMON_LOG" || true)" -gt "$before" ]; then
-            grep 'stats:' "$DAEMON_LOG" | tail -1 | sed 's/.*stats: //'
-            return 0
-        fi
-        sleep 0.05
-    done
-    bench_die "$DAEMON_NAME printed no stats line after SIGUSR1"
+    bench_stats_line "$DAEMON_NAME" "$DAEMON_LOG" "$DAEMON_PID"
 }
 
 # A counter from a stats line; a key the line does not have stops the run (a renamed counter

@@ -366,6 +366,39 @@ static int MakeStun(uint8_t *p, int unused, int *category)
     return length;
 }
 
+/* Sends n prepared messages with sendmmsg until each went or was refused: ENOBUFS and EAGAIN
+ * wait and retry, any other error refuses that one datagram and goes on with the next. Counts
+ * what went, per category, into *sent and the refused into *errors. */
+static void SendBatch(int fd, struct mmsghdr* msgs, const int* categories, int n, long* sent, long* errors)
+{
+    int done = 0;
+    while (done < n)
+    {
+        int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
+        if (r < 0)
+        {
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            if (errno == ENOBUFS || errno == EAGAIN)
+            {
+                usleep(200);
+                continue;
+            }
+            (*errors)++;
+            done++;
+            continue;
+        }
+        for (int i = done; i < done + r; i++)
+        {
+            s_categorySent[categories[i]]++;
+        }
+        *sent += r;
+        done += r;
+    }
+}
+
 static void Report(long sent, long replies, long errors, double seconds)
 {
     printf("sent=%ld\n", sent);
@@ -471,32 +504,7 @@ static int RunUdp(const char *dst, const char *ports, long count, long rate, Mak
             msgs[i].msg_hdr.msg_name = &targets[Below((uint32_t)targetCount)];
             msgs[i].msg_hdr.msg_namelen = targetLength;
         }
-        int done = 0;
-        while (done < n)
-        {
-            int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
-            if (r < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                if (errno == ENOBUFS || errno == EAGAIN)
-                {
-                    usleep(200);
-                    continue;
-                }
-                errors++; // this one datagram was refused; go on with the next
-                done++;
-                continue;
-            }
-            for (int i = done; i < done + r; i++)
-            {
-                s_categorySent[categories[i]]++;
-            }
-            sent += r;
-            done += r;
-        }
+        SendBatch(fd, msgs, categories, n, &sent, &errors);
         replies += DrainReplies(fd);
         Pace(start, sent + errors, rate);
     }
@@ -686,32 +694,7 @@ static int RunIp(const char *ifname, const char *dmac, const char *srcText, cons
             msgs[i].msg_hdr.msg_name = &to;
             msgs[i].msg_hdr.msg_namelen = sizeof(to);
         }
-        int done = 0;
-        while (done < n)
-        {
-            int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
-            if (r < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                if (errno == ENOBUFS || errno == EAGAIN)
-                {
-                    usleep(200);
-                    continue;
-                }
-                errors++;
-                done++;
-                continue;
-            }
-            for (int i = done; i < done + r; i++)
-            {
-                s_categorySent[categories[i]]++;
-            }
-            sent += r;
-            done += r;
-        }
+        SendBatch(fd, msgs, categories, n, &sent, &errors);
         Pace(start, sent + errors, rate);
     }
     Report(sent, 0, errors, Now() - start);

@@ -111,6 +111,52 @@ bench_timeouts()
 }
 
 # key=value from a one-line stats summary.
+# Ends the given processes: SIGTERM to all, then up to 5 s each to go, then SIGKILL.
+bench_end_processes()
+{
+    local pid i
+    for pid in "$@"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "$@"; do
+        for i in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+
+# Waits (15 s at most) until the daemon NAME, started in the background as PID with its output
+# in LOG, says it is ready; stops the run if it dies or never does.
+bench_wait_ready()
+{
+    local name=$1 log=$2 pid=$3 i
+    for i in $(seq 150); do
+        grep -q "$name: ready" "$log" && return 0
+        kill -0 "$pid" 2>/dev/null || bench_die "$name did not start: $(cat "$log")"
+        sleep 0.1
+    done
+    bench_die "$name was not ready after 15 s: $(cat "$log")"
+}
+
+# Asks the daemon NAME (PID, output in LOG) for its counters with SIGUSR1 and prints the new
+# stats line without its prefix.
+bench_stats_line()
+{
+    local name=$1 log=$2 pid=$3 before i
+    before=$(grep -c 'stats:' "$log" || true)
+    kill -USR1 "$pid"
+    for i in $(seq 100); do
+        if [ "$(grep -c 'stats:' "$log" || true)" -gt "$before" ]; then
+            grep 'stats:' "$log" | tail -1 | sed 's/.*stats: //'
+            return 0
+        fi
+        sleep 0.05
+    done
+    bench_die "$name printed no stats line after SIGUSR1"
+}
+
 bench_stat_value()
 {
     echo "$1" | tr ' ' '\n' | awk -F= -v key="$2" '$1 == key { print $2 }'

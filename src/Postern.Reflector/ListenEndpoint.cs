@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Postern.Hosting;
 
 namespace Postern.Reflector;
 
@@ -100,8 +101,5 @@ public sealed record ListenEndpoint(ListenTransport Transport, IPAddress Address
     public override string ToString() =>
         (Transport == ListenTransport.Udp ? "udp:" : "tcp:") + Format(Address, Port);
 
-    public static string Format(IPAddress address, int port) =>
-        address.AddressFamily == AddressFamily.InterNetworkV6
-            ? "[" + address.ToString() + "]:" + port.ToString(CultureInfo.InvariantCulture)
-            : address.ToString() + ":" + port.ToString(CultureInfo.InvariantCulture);
+    public static string Format(IPAddress address, int port) => HostEndpoint.Format(new IPEndPoint(address, port));
 }

@@ -42,34 +42,24 @@ public sealed class ServiceBehaviourTests : IDisposable
     [RootFact]
     public void UnderJournald_LinesCarryPriorities_AndReadinessGoesToNotifySocket()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(path));
-        notify.ReceiveTimeout = 10_000;
-        try
-        {
-            var environment = new Dictionary<string, string> { ["JOURNAL_STREAM"] = "8:12345", ["NOTIFY_SOCKET"] = path };
-            using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
-                new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
-            Assert.True(reflector.WaitForOutput("<6>ready: listening on udp:127.0.0.1:3478", TimeSpan.FromSeconds(20)), reflector.Output);
-            var buffer = new byte[512];
-            string ready = Encoding.UTF8.GetString(buffer, 0, notify.Receive(buffer));
-            Assert.StartsWith("READY=1\nSTATUS=listening on udp:127.0.0.1:3478", ready);
+        using var notify = new NotifySocket();
+        TimeSpan timeout = TimeSpan.FromSeconds(10);
+        var environment = new Dictionary<string, string> { ["JOURNAL_STREAM"] = "8:12345", ["NOTIFY_SOCKET"] = notify.Path };
+        using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
+            new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
+        Assert.True(reflector.WaitForOutput("<6>ready: listening on udp:127.0.0.1:3478", TimeSpan.FromSeconds(20)), reflector.Output);
+        string ready = notify.Receive(timeout);
+        Assert.StartsWith("READY=1\nSTATUS=listening on udp:127.0.0.1:3478", ready);
 
-            reflector.Signal(10);
-            Assert.True(reflector.WaitForOutput("<6>stats: answered=0 ", TimeSpan.FromSeconds(5)), reflector.Output);
-            string status = Encoding.UTF8.GetString(buffer, 0, notify.Receive(buffer));
-            Assert.StartsWith("STATUS=listening on", status);
+        reflector.Signal(10);
+        Assert.True(reflector.WaitForOutput("<6>stats: answered=0 ", TimeSpan.FromSeconds(5)), reflector.Output);
+        string status = notify.Receive(timeout);
+        Assert.StartsWith("STATUS=listening on", status);
 
-            reflector.Signal(15);
-            Assert.True(reflector.WaitForExit(TimeSpan.FromSeconds(10)));
-            Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", Encoding.UTF8.GetString(buffer, 0, notify.Receive(buffer)));
-            Assert.All(reflector.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Matches("^<[3-7]>", line));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        reflector.Signal(15);
+        Assert.True(reflector.WaitForExit(TimeSpan.FromSeconds(10)));
+        Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", notify.Receive(timeout));
+        Assert.All(reflector.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Matches("^<[3-7]>", line));
     }
 
     /// <summary>With WatchdogSec= (WATCHDOG_USEC) the role pings every half period; a stopped
@@ -77,87 +67,44 @@ public sealed class ServiceBehaviourTests : IDisposable
     [RootFact]
     public void Watchdog_IsPingedEveryHalfPeriod_AndFallsSilentWhileTheProcessIsStopped()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(path));
-        try
-        {
-            var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000" };
-            using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
-                new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
-            Assert.True(reflector.WaitForOutput("ready: listening on", TimeSpan.FromSeconds(20)), reflector.Output);
+        using var notify = new NotifySocket();
+        using BackgroundProcess reflector = StartWithWatchdog(notify, pid: null);
 
-            int pings = CountWatchdogPings(notify, TimeSpan.FromSeconds(2));
-            Assert.InRange(pings, 4, 30);
+        int pings = notify.CountWatchdogPings(TimeSpan.FromSeconds(2));
+        Assert.InRange(pings, 4, 30);
 
-            _host.Check("kill", "-STOP", ProcessId(reflector));
-            Thread.Sleep(300);
-            Drain(notify);
-            int whileStopped = CountWatchdogPings(notify, TimeSpan.FromSeconds(1.5));
-            _host.Check("kill", "-CONT", ProcessId(reflector));
-            int afterwards = CountWatchdogPings(notify, TimeSpan.FromSeconds(2));
+        _host.Check("kill", "-STOP", ProcessId(reflector));
+        Thread.Sleep(300);
+        notify.Drain();
+        int whileStopped = notify.CountWatchdogPings(TimeSpan.FromSeconds(1.5));
+        _host.Check("kill", "-CONT", ProcessId(reflector));
+        int afterwards = notify.CountWatchdogPings(TimeSpan.FromSeconds(2));
 
-            Assert.Equal(0, whileStopped);
-            Assert.True(afterwards >= 4, $"{afterwards} pings after SIGCONT");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.Equal(0, whileStopped);
+        Assert.True(afterwards >= 4, $"{afterwards} pings after SIGCONT");
     }
 
     [RootFact]
     public void Watchdog_MeantForAnotherProcess_IsNotPinged()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"postern-notify-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(path));
-        try
-        {
-            var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000", ["WATCHDOG_PID"] = "1" };
-            using BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
-                new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
-            Assert.True(reflector.WaitForOutput("ready: listening on", TimeSpan.FromSeconds(20)), reflector.Output);
+        using var notify = new NotifySocket();
+        using BackgroundProcess reflector = StartWithWatchdog(notify, pid: "1");
 
-            Assert.Equal(0, CountWatchdogPings(notify, TimeSpan.FromSeconds(1.5)));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.Equal(0, notify.CountWatchdogPings(TimeSpan.FromSeconds(1.5)));
     }
 
-    private static int CountWatchdogPings(Socket notify, TimeSpan during)
+    /// <summary>The reflector as systemd starts it with WatchdogSec=0.8s (and WATCHDOG_PID when given).</summary>
+    private BackgroundProcess StartWithWatchdog(NotifySocket notify, string? pid)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var buffer = new byte[512];
-        int pings = 0;
-        while (clock.Elapsed < during)
+        var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "400000" };
+        if (pid is not null)
         {
-            notify.ReceiveTimeout = Math.Max(1, (int)(during - clock.Elapsed).TotalMilliseconds);
-            try
-            {
-                int length = notify.Receive(buffer);
-                if (Encoding.UTF8.GetString(buffer, 0, length) == "WATCHDOG=1")
-                {
-                    pings++;
-                }
-            }
-            catch (SocketException)
-            {
-                break;
-            }
+            environment["WATCHDOG_PID"] = pid;
         }
-        return pings;
-    }
-
-    private static void Drain(Socket notify)
-    {
-        var buffer = new byte[512];
-        while (notify.Available > 0)
-        {
-            notify.Receive(buffer);
-        }
+        BackgroundProcess reflector = _host.Start(Repository.Binary("postern-reflector"),
+            new[] { "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0" }, environment);
+        Assert.True(reflector.WaitForOutput("ready: listening on", TimeSpan.FromSeconds(20)), reflector.Output);
+        return reflector;
     }
 
     public static TheoryData<string, string[], string> BadFlags => new()
