@@ -53,7 +53,26 @@ for project in $projects; do
     skipped=$((skipped + $(counter "$counters" notExecuted)))
 done
 
+# The names and first message lines of the failed tests, so the last lines of a CI log say which.
+list_failures() {
+    local trx
+    for trx in "$results"/*.trx; do
+        [ -f "$trx" ] || continue
+        python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Passed", "NotExecuted"):
+        continue
+    message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+    first = message.splitlines()[0][:300] if message else "(no message)"
+    print(f"FAILED {r.get('testName')} ({r.get('outcome')}, {r.get('duration')}): {first}")
+PY
+    done
+}
+
 echo
+list_failures
 if [ "${#broken[@]}" -gt 0 ]; then
     echo "projects without (complete) results, each counted as one failure: ${broken[*]}"
 fi
