@@ -54,11 +54,12 @@ for project in $projects; do
 done
 
 # The names and first message lines of the failed tests, so the last lines of a CI log say which.
+python=/usr/bin/python3; [ -x "$python" ] || python=python3
 list_failures() {
     local trx
     for trx in "$results"/*.trx; do
         [ -f "$trx" ] || continue
-        python3 - "$trx" <<'PY'
+        "$python" - "$trx" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
