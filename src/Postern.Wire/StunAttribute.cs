@@ -32,6 +32,20 @@ public static class StunAttribute
     public const ushort ResponseOrigin = 0x802B; // RFC 5780 section 7.3
     public const ushort OtherAddress = 0x802C;   // RFC 5780 section 7.4
 
+    // Postern's rendezvous (docs/punch-protocol.md), comprehension-optional so that a server
+    // that does not know them still answers a plain Binding success.
+    public const ushort PosternToken = 0xC0D0;
+    public const ushort PosternLocal = 0xC0D1;
+    public const ushort PosternPeer = 0xC0D2;
+    public const ushort PosternPeerLocal = 0xC0D3;
+
+    /// <summary>The value of POSTERN-TOKEN: the first 16 bytes of a SHA-256 of the pairing code.</summary>
+    public const int PosternTokenLength = 16;
+
+    /// <summary>At most this many POSTERN-LOCALs are read from a request, and as many
+    /// POSTERN-PEER-LOCALs from an answer.</summary>
+    public const int MaxPosternLocals = 4;
+
     /// <summary>Address family codes of MAPPED-ADDRESS and its kin (RFC 8489 section 14.1).</summary>
     public const byte FamilyIpv4 = 0x01;
     public const byte FamilyIpv6 = 0x02;

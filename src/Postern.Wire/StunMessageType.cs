@@ -12,6 +12,7 @@ public static class StunMessageType
     public const int ClassErrorResponse = 0b11;
 
     public const ushort BindingRequest = 0x0001;
+    public const ushort BindingIndication = 0x0011;
     public const ushort BindingSuccessResponse = 0x0101;
     public const ushort BindingErrorResponse = 0x0111;
 

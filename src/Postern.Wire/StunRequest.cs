@@ -23,9 +23,21 @@ public struct StunRequest
     public int UnknownCount;
     public UnknownList Unknown;
 
+    /// <summary>POSTERN-TOKEN (docs/punch-protocol.md): a rendezvous request. A token of another
+    /// length is ignored, as any comprehension-optional attribute the server cannot use.</summary>
+    public bool HasToken;
+    public StunResponse.Token16 Token;
+
+    /// <summary>The first four well-formed POSTERN-LOCALs (XOR form, decoded).</summary>
+    public int LocalCount;
+    public StunResponse.AddressList Locals;
+
     public readonly int Class => StunMessageType.ClassOf(MessageType);
 
     public readonly ushort Method => StunMessageType.MethodOf(MessageType);
+
+    [System.Diagnostics.CodeAnalysis.UnscopedRef]
+    public readonly ReadOnlySpan<StunAddress> LocalAddresses => ((ReadOnlySpan<StunAddress>)Locals).Slice(0, LocalCount);
 
     [InlineArray(MaxUnknown)]
     public struct UnknownList
@@ -99,6 +111,23 @@ public struct StunRequest
                 }
                 request.HasResponsePort = true;
                 request.ResponsePort = BinaryPrimitives.ReadUInt16BigEndian(value);
+            }
+            else if (type == StunAttribute.PosternToken)
+            {
+                if (value.Length == StunAttribute.PosternTokenLength && !request.HasToken)
+                {
+                    value.CopyTo(request.Token);
+                    request.HasToken = true;
+                }
+            }
+            else if (type == StunAttribute.PosternLocal)
+            {
+                if (request.LocalCount < StunAttribute.MaxPosternLocals &&
+                    StunAddress.TryReadXor(value, message.Slice(StunMessage.TransactionOffset, StunMessage.TransactionLength),
+                        out StunAddress local))
+                {
+                    request.Locals[request.LocalCount++] = local;
+                }
             }
             else if (!StunAttribute.IsUnderstood(type) && request.UnknownCount < MaxUnknown)
             {

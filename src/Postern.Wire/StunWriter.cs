@@ -54,7 +54,7 @@ public ref struct StunWriter
     /// <summary>RFC 8489 section 14.1 (MAPPED-ADDRESS), and the attributes that share its form:
     /// RESPONSE-ORIGIN and OTHER-ADDRESS (RFC 5780 sections 7.3, 7.4), SOURCE-ADDRESS and
     /// CHANGED-ADDRESS (RFC 3489 section 11.2). <paramref name="address"/> is 4 or 16 bytes.</summary>
-    public void WriteAddress(ushort type, ReadOnlySpan<byte> address, ushort port)
+    public void WriteAddress(ushort type, scoped ReadOnlySpan<byte> address, ushort port)
     {
         Span<byte> value = Begin(type, 4 + address.Length);
         if (value.IsEmpty)
@@ -67,11 +67,20 @@ public ref struct StunWriter
         address.CopyTo(value.Slice(4));
     }
 
+    public void WriteAddress(ushort type, in StunAddress address) => WriteAddress(type, address.Bytes, address.Port);
+
     /// <summary>RFC 8489 section 14.2: the port XOR'ed with the cookie's top 16 bits, an IPv4
     /// address with the cookie, an IPv6 address with the cookie and the transaction ID.</summary>
-    public void WriteXorMappedAddress(ReadOnlySpan<byte> address, ushort port)
+    public void WriteXorMappedAddress(scoped ReadOnlySpan<byte> address, ushort port) =>
+        WriteXorAddress(StunAttribute.XorMappedAddress, address, port);
+
+    /// <summary>Any attribute in XOR-MAPPED-ADDRESS form (RFC 8489 section 14.2), XOR'ed with this
+    /// message's own cookie and transaction ID: XOR-MAPPED-ADDRESS itself, and Postern's
+    /// POSTERN-LOCAL, POSTERN-PEER and POSTERN-PEER-LOCAL. <paramref name="address"/> is 4 or 16
+    /// bytes.</summary>
+    public void WriteXorAddress(ushort type, scoped ReadOnlySpan<byte> address, ushort port)
     {
-        Span<byte> value = Begin(StunAttribute.XorMappedAddress, 4 + address.Length);
+        Span<byte> value = Begin(type, 4 + address.Length);
         if (value.IsEmpty)
         {
             return;
@@ -83,6 +92,33 @@ public ref struct StunWriter
         for (int i = 0; i < address.Length; i++)
         {
             value[4 + i] = (byte)(address[i] ^ key[i]);
+        }
+    }
+
+    public void WriteXorAddress(ushort type, in StunAddress address) => WriteXorAddress(type, address.Bytes, address.Port);
+
+    /// <summary>RFC 5780 section 7.6: a PADDING attribute (zeroes) that brings the message to at
+    /// least <paramref name="toLength"/> bytes; nothing when it is that long already. The attribute's
+    /// own header counts, so the message may end up to 3 bytes longer than asked.</summary>
+    public void WritePadding(int toLength)
+    {
+        int missing = toLength - _length;
+        if (missing <= 0 || _overflow)
+        {
+            return;
+        }
+        Span<byte> value = Begin(StunAttribute.Padding, Math.Max(missing - StunAttribute.HeaderLength, 0));
+        value.Clear();
+    }
+
+    /// <summary>RFC 5780 section 7.2: 32 bits, the change-IP (0x04) and change-port (0x02) flags
+    /// in the last byte.</summary>
+    public void WriteChangeRequest(uint flags)
+    {
+        Span<byte> value = Begin(StunAttribute.ChangeRequest, 4);
+        if (!value.IsEmpty)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(value, flags & (StunAttribute.ChangeIpFlag | StunAttribute.ChangePortFlag));
         }
     }
 

@@ -4,11 +4,14 @@ using Postern.Wire;
 
 namespace Postern.Reflector.Tests;
 
-/// <summary>Reads back an answer's attributes for assertions (test-only; allocation is fine).</summary>
+/// <summary>Reads back an answer for assertions: the attribute list in order (test-only;
+/// allocation is fine), and the addresses through the client's parser, <see cref="StunResponse"/>.</summary>
 internal sealed class StunAnswer
 {
     public StunAnswer(ReadOnlySpan<byte> message)
     {
+        Assert.Equal(StunParseStatus.NotRequest, StunResponse.TryParse(message, out StunResponse parsed));
+        Parsed = parsed;
         Type = BinaryPrimitives.ReadUInt16BigEndian(message);
         Transaction = message.Slice(4, 16).ToArray();
         var reader = new StunReader(message);
@@ -20,6 +23,7 @@ internal sealed class StunAnswer
         Assert.Equal(message.Length - 20, BinaryPrimitives.ReadUInt16BigEndian(message.Slice(2)));
     }
 
+    public StunResponse Parsed { get; }
     public ushort Type { get; }
     public byte[] Transaction { get; }
     public List<(ushort Type, byte[] Value)> Attributes { get; } = new();
@@ -31,19 +35,28 @@ internal sealed class StunAnswer
     /// <summary>XOR-MAPPED-ADDRESS decoded (RFC 8489 section 14.2).</summary>
     public (IPAddress Address, ushort Port) XorMapped()
     {
-        byte[] value = Value(StunAttribute.XorMappedAddress);
-        ushort port = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(value.AsSpan(2)) ^ 0x2112);
-        byte[] address = value.AsSpan(4).ToArray();
-        for (int i = 0; i < address.Length; i++)
-        {
-            address[i] ^= Transaction[i];
-        }
-        return (new IPAddress(address), port);
+        Assert.True(Parsed.MappedAddressIsXor, "the answer has XOR-MAPPED-ADDRESS");
+        return Pair(Parsed.MappedAddress);
     }
 
     public (IPAddress Address, ushort Port) Plain(ushort type)
     {
-        byte[] value = Value(type);
-        return (new IPAddress(value.AsSpan(4)), BinaryPrimitives.ReadUInt16BigEndian(value.AsSpan(2)));
+        Assert.Single(Attributes, a => a.Type == type);
+        return Pair(type switch
+        {
+            StunAttribute.MappedAddress => Parsed.MappedAddressIsXor ? default : Parsed.MappedAddress,
+            StunAttribute.ResponseOrigin => Parsed.ResponseOrigin,
+            StunAttribute.OtherAddress => Parsed.OtherAddress,
+            StunAttribute.SourceAddress => Parsed.SourceAddress,
+            StunAttribute.ChangedAddress => Parsed.ChangedAddress,
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        });
+    }
+
+    private static (IPAddress Address, ushort Port) Pair(StunAddress address)
+    {
+        Assert.False(address.IsEmpty, "the address is there");
+        IPEndPoint endpoint = address.ToIPEndPoint();
+        return (endpoint.Address, (ushort)endpoint.Port);
     }
 }
