@@ -17,8 +17,16 @@ public static class RendezvousRequest
     /// (a new random one per request), <paramref name="token"/> the 16-byte token, and
     /// <paramref name="locals"/> at most <see cref="StunAttribute.MaxPosternLocals"/> addresses.</summary>
     public static int Write(Span<byte> destination, ReadOnlySpan<byte> transactionId, ReadOnlySpan<byte> token,
-        ReadOnlySpan<StunAddress> locals)
+        ReadOnlySpan<StunAddress> locals) => Write(destination, transactionId, token, locals, default);
+
+    /// <summary>As above, with POSTERN-INFO (8 bytes, or empty for none) after the locals.</summary>
+    public static int Write(Span<byte> destination, ReadOnlySpan<byte> transactionId, ReadOnlySpan<byte> token,
+        ReadOnlySpan<StunAddress> locals, ReadOnlySpan<byte> info)
     {
+        if (!info.IsEmpty && info.Length != StunAttribute.PosternInfoLength)
+        {
+            throw new ArgumentException("POSTERN-INFO is 8 bytes", nameof(info));
+        }
         if (transactionId.Length != StunMessage.TransactionLength - 4)
         {
             throw new ArgumentException("a transaction ID is 12 bytes", nameof(transactionId));
@@ -44,6 +52,10 @@ public static class RendezvousRequest
                 throw new ArgumentException("a local address is IPv4 or IPv6", nameof(locals));
             }
             writer.WriteXorAddress(StunAttribute.PosternLocal, in local);
+        }
+        if (!info.IsEmpty)
+        {
+            writer.WriteBytes(StunAttribute.PosternInfo, info);
         }
         writer.WritePadding(MinimumLength - FingerprintLength);
         writer.WriteFingerprint();

@@ -38,6 +38,11 @@ public static class StunAttribute
     public const ushort PosternLocal = 0xC0D1;
     public const ushort PosternPeer = 0xC0D2;
     public const ushort PosternPeerLocal = 0xC0D3;
+    public const ushort PosternInfo = 0xC0D4;
+    public const ushort PosternPeerInfo = 0xC0D5;
+
+    /// <summary>The value of POSTERN-INFO and POSTERN-PEER-INFO: 8 bytes the reflector passes on unread.</summary>
+    public const int PosternInfoLength = 8;
 
     /// <summary>The value of POSTERN-TOKEN: the first 16 bytes of a SHA-256 of the pairing code.</summary>
     public const int PosternTokenLength = 16;

@@ -45,6 +45,16 @@ public struct StunResponse
     public int PeerLocalCount;
     public AddressList PeerLocals;
 
+    /// <summary>POSTERN-PEER-INFO: what the peer told about itself, passed on by the reflector.</summary>
+    public bool HasPeerInfo;
+    public Info8 PeerInfo;
+
+    [InlineArray(StunAttribute.PosternInfoLength)]
+    public struct Info8
+    {
+        private byte _element0;
+    }
+
     [InlineArray(StunMessage.TransactionLength)]
     public struct Transaction16
     {
@@ -79,6 +89,9 @@ public struct StunResponse
 
     [UnscopedRef]
     public readonly ReadOnlySpan<byte> TokenBytes => HasToken ? (ReadOnlySpan<byte>)Token : default;
+
+    [UnscopedRef]
+    public readonly ReadOnlySpan<byte> PeerInfoBytes => HasPeerInfo ? (ReadOnlySpan<byte>)PeerInfo : default;
 
     [UnscopedRef]
     public readonly ReadOnlySpan<StunAddress> PeerLocalAddresses => ((ReadOnlySpan<StunAddress>)PeerLocals).Slice(0, PeerLocalCount);
@@ -219,6 +232,17 @@ public struct StunResponse
                 if (response.Peer.IsEmpty)
                 {
                     response.Peer = peer;
+                }
+                return true;
+            case StunAttribute.PosternPeerInfo:
+                if (value.Length != StunAttribute.PosternInfoLength)
+                {
+                    return false;
+                }
+                if (!response.HasPeerInfo)
+                {
+                    value.CopyTo(response.PeerInfo);
+                    response.HasPeerInfo = true;
                 }
                 return true;
             case StunAttribute.PosternPeerLocal:

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Postern.Hosting;
+using Postern.Wire;
+
+namespace Postern.Punch;
+
+/// <summary>--forward: holds the punched socket and relays datagrams between a local UDP port and
+/// the peer, so that any UDP program can use the path by talking to 127.0.0.1:PORT. The local
+/// side is whoever sent to the listening port last. Probes and keepalives share the socket with
+/// the data and are told apart by their MAC; consent (RFC 7675) ends the hold when the peer
+/// stops answering.</summary>
+public sealed class Forwarder
+{
+    private readonly PunchPort _port;
+    private readonly IPEndPoint _peer;
+    private readonly byte[] _key;
+    private readonly ulong _senderId;
+    private readonly HoldSettings _settings;
+    private readonly PunchCounters _counters;
+    private readonly byte[] _out = new byte[PunchProbe.Length];
+
+    public Forwarder(PunchPort port, IPEndPoint peer, byte[] key, ulong senderId, HoldSettings settings, PunchCounters counters)
+    {
+        _port = port;
+        _peer = peer;
+        _key = key;
+        _senderId = senderId;
+        _settings = settings;
+        _counters = counters;
+    }
+
+    /// <summary>Why the hold ended.</summary>
+    public enum End
+    {
+        Stopped,
+        PeerClosed,
+        Lost,
+    }
+
+    /// <summary>Forwards until <paramref name="cancel"/> (a signal), the peer's close, or lost
+    /// consent. On a stop, the peer is told (a close probe) so that it ends at once too.</summary>
+    public End Run(Socket local, CancellationToken cancel)
+    {
+        byte[] buffer = new byte[65536];
+        EndPoint any = new IPEndPoint(local.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        IPEndPoint? program = null;
+        long lastConsent = Stopwatch.GetTimestamp();
+        long nextKeepalive = lastConsent + Jittered();
+        var readable = new List<Socket>(2);
+        local.Blocking = false;
+
+        while (true)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                Send(PunchProbeKind.Close, 0, 0);
+                return End.Stopped;
+            }
+            long now = Stopwatch.GetTimestamp();
+            if (now - lastConsent >= Ticks(_settings.ConsentTimeout))
+            {
+                Log.Warning($"path to {Endpoints.Format(_peer)} lost: no answer from the peer for {_settings.ConsentTimeout.TotalSeconds:0} s (RFC 7675 consent)");
+                return End.Lost;
+            }
+            if (_port.Relay is { IsClosed: true })
+            {
+                Log.Warning($"path to {Endpoints.Format(_peer)} lost: the relay closed the association");
+                return End.Lost;
+            }
+            if (now >= nextKeepalive)
+            {
+                Send(PunchProbeKind.Keepalive, (ulong)Random.Shared.NextInt64(), 0);
+                _counters.KeepalivesSent++;
+                nextKeepalive = now + Jittered();
+            }
+
+            readable.Clear();
+            readable.Add(local);
+            readable.Add(_port.Socket);
+            long wake = Math.Min(nextKeepalive, lastConsent + Ticks(_settings.ConsentTimeout));
+            Socket.Select(readable, null, null, (int)Math.Clamp((wake - now) * 1_000_000 / Stopwatch.Frequency, 1000, 200_000));
+
+            if (readable.Contains(local))
+            {
+                while (true)
+                {
+                    int length;
+                    try
+                    {
+                        length = local.ReceiveFrom(buffer, SocketFlags.None, ref any);
+                    }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+                    catch (SocketException)
+                    {
+                        continue; // an ICMP error from an earlier datagram to the program
+                    }
+                    program = Endpoints.Plain((IPEndPoint)any);
+                    if (_port.Send(buffer.AsSpan(0, length), _peer))
+                    {
+                        _counters.ForwardedOut++;
+                    }
+                    else
+                    {
+                        _counters.SendErrors++;
+                    }
+                }
+            }
+            if (readable.Contains(_port.Socket))
+            {
+                while (_port.TryReceive(buffer, out int length, out IPEndPoint from))
+                {
+                    if (!from.Equals(_peer))
+                    {
+                        _counters.Stray++;
+                        continue;
+                    }
+                    ReadOnlySpan<byte> datagram = buffer.AsSpan(0, length);
+                    if (PunchProbe.LooksLikeProbe(datagram))
+                    {
+                        if (!PunchProbe.TryRead(datagram, _key, out PunchProbe probe, out bool forged))
+                        {
+                            if (forged)
+                            {
+                                _counters.ProbesForged++;
+                            }
+                            continue;
+                        }
+                        if (probe.SenderId == _senderId)
+                        {
+                            continue;
+                        }
+                        lastConsent = Stopwatch.GetTimestamp();
+                        switch (probe.Kind)
+                        {
+                            case PunchProbeKind.Probe:
+                                _counters.ProbesReceived++;
+                                Send(PunchProbeKind.Answer, probe.Nonce, probe.Sequence);
+                                break;
+                            case PunchProbeKind.Keepalive:
+                                Send(PunchProbeKind.KeepaliveAnswer, probe.Nonce, probe.Sequence);
+                                break;
+                            case PunchProbeKind.KeepaliveAnswer:
+                                _counters.KeepaliveAnswers++;
+                                break;
+                            case PunchProbeKind.Close:
+                                Log.Info($"the peer {Endpoints.Format(_peer)} closed the path");
+                                return End.PeerClosed;
+                        }
+                        continue;
+                    }
+                    if (program is null)
+                    {
+                        continue; // nobody local to give it to yet
+                    }
+                    try
+                    {
+                        local.SendTo(datagram, SocketFlags.None, program);
+                        _counters.ForwardedIn++;
+                    }
+                    catch (SocketException)
+                    {
+                        _counters.SendErrors++;
+                    }
+                }
+            }
+        }
+    }
+
+    private void Send(PunchProbeKind kind, ulong nonce, ushort sequence)
+    {
+        var probe = new PunchProbe { Kind = kind, Sequence = sequence, SenderId = _senderId, Nonce = nonce };
+        probe.SetObserved(_peer.Address.GetAddressBytes(), (ushort)_peer.Port);
+        probe.Write(_out, _key);
+        if (!_port.Send(_out, _peer))
+        {
+            _counters.SendErrors++;
+        }
+    }
+
+    private long Jittered()
+    {
+        double seconds = _settings.Keepalive.TotalSeconds * (0.8 + 0.4 * Random.Shared.NextDouble());
+        return (long)(seconds * Stopwatch.Frequency);
+    }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+}

@@ -1,0 +1,356 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Postern.Hosting;
+using Postern.Wire;
+
+namespace Postern.Punch;
+
+/// <summary>`connect` and `manual` end to end: sockets, the mapping test, the relay, rendezvous
+/// (or the pasted line), the punch, the punched line, and the hand-off (warm exit, --forward,
+/// --exec). Every attempt logs one line on how it ended and why.</summary>
+public sealed class PunchClient
+{
+    /// <summary>Exit status when a held path was lost (consent) and --keep was not given.</summary>
+    public const int ExitLost = 3;
+
+    private readonly TextWriter _out;
+    private readonly PunchCounters _counters = new();
+    private readonly ulong _senderId = (ulong)Random.Shared.NextInt64() | 1UL << 63;
+
+    public PunchClient(TextWriter output)
+    {
+        _out = output;
+    }
+
+    public PunchCounters Counters => _counters;
+
+    public int Connect(ConnectOptions options, CancellationToken cancel)
+    {
+        string code = options.Code ?? PairingCode.Generate();
+        if (options.Code is null)
+        {
+            string servers = string.Join(" ", options.Servers.Select(s => "--server " + s.Canonical));
+            _out.WriteLine($"code: {PairingCode.Format(code)}");
+            _out.WriteLine($"on the other host run: postern-punch connect {servers} --code {PairingCode.Format(code)}");
+            _out.Flush();
+        }
+        int epoch = 0;
+        while (true)
+        {
+            int status = ConnectOnce(options, code, epoch, cancel);
+            if (status != ExitLost || !options.Keep || cancel.IsCancellationRequested)
+            {
+                return status;
+            }
+            epoch++;
+            Log.Notice($"re-punching (--keep), round {epoch + 1}");
+        }
+    }
+
+    private int ConnectOnce(ConnectOptions options, string code, int epoch, CancellationToken cancel)
+    {
+        // A re-punch pairs under a token of its own: the reflector still holds the last pairing.
+        string round = epoch == 0 ? code : code + "/" + epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        byte[] token = PairingCode.Token(round);
+        byte[] key = PairingCode.ProbeKey(code);
+        var names = options.Servers.Select(s => s.Canonical).ToList();
+        ServerAddress chosen = options.Servers[ServerChoice.Choose(token, names)];
+        AddressFamily family = options.Ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        IPEndPoint server = chosen.Resolve(family);
+        var ports = new List<PunchPort>();
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            PunchPort main = PunchPort.Open(family, options.LocalPort);
+            ports.Add(main);
+            int localPort = main.LocalEndPoint.Port;
+
+            // The mapping test: towards the server, then its OTHER-ADDRESS or a second server.
+            StunResponse? first = StunClient.Binding(main, server, TimeSpan.FromSeconds(5));
+            if (first is not { } firstAnswer || firstAnswer.MappedAddress.IsEmpty)
+            {
+                Log.Error($"{chosen} ({Endpoints.Format(server)}) did not answer a STUN Binding request within 5 s");
+                return ExitCodes.Startup;
+            }
+            IPEndPoint? second = options.Servers.Count > 1
+                ? options.Servers.First(s => !ReferenceEquals(s, chosen)).Resolve(family)
+                : null;
+            NatBehaviour mapping = NatTypeProbe.QuickMapping(main, firstAnswer.MappedAddress, firstAnswer.OtherAddress, second, out string mappingWhy);
+            Log.Info($"mapping {mapping.Describe()}: {mappingWhy}");
+
+            Socks5Relay? relay = null;
+            List<IPEndPoint> locals = LocalAddresses.Find(server, localPort);
+            if (options.Relay is not null)
+            {
+                relay = Socks5Relay.Associate(options.Relay, family);
+                var relayed = new PunchPort(new Socket(family, SocketType.Dgram, ProtocolType.Udp) { Blocking = false }, relay);
+                relayed.Socket.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+                ports.Add(relayed);
+                if (locals.Count >= LocalAddresses.MaxAnnounced)
+                {
+                    locals.RemoveAt(locals.Count - 1);
+                }
+                locals.Add(relay.UdpEndPoint);
+                Log.Info($"relay {options.Relay}: UDP association at {Endpoints.Format(relay.UdpEndPoint)}");
+            }
+
+            Log.Info($"rendezvous at {chosen} ({Endpoints.Format(server)}), local port {localPort}, announcing {string.Join(", ", locals.Select(Endpoints.Format))}");
+            RendezvousResult pair = RendezvousClient.Pair(main, server, token, locals, new PeerInfo(mapping, relay is not null), options.Wait, cancel);
+            Log.Info($"paired after {pair.Waited.TotalSeconds:0.0} s ({(pair.First ? "we waited" : "the peer was waiting")}): " +
+                $"our mapping {Endpoints.Format(pair.Mapped)}, the peer's {Endpoints.Format(pair.Peer)}" +
+                $" ({pair.PeerInfo.Mapping.Describe()} mapping), its addresses {string.Join(", ", pair.PeerLocals.Select(Endpoints.Format))}");
+
+            var candidates = Candidates(pair, family);
+            BirthdayRole role = BirthdayRole.None;
+            bool bothSymmetric = mapping.IsSymmetric() && pair.PeerInfo.Mapping.IsSymmetric();
+            if (bothSymmetric)
+            {
+                if (relay is null && !pair.PeerInfo.LastLocalIsRelay)
+                {
+                    Log.Error("both NATs map each destination to a new port (symmetric): no direct path can be punched; give one side --relay socks5://HOST:PORT");
+                    return ExitCodes.Startup;
+                }
+            }
+            else if (mapping.IsSymmetric() && pair.PeerInfo.Mapping == NatBehaviour.EndpointIndependent)
+            {
+                role = BirthdayRole.Hard;
+                for (int i = 1; i < options.BirthdayPorts; i++)
+                {
+                    ports.Add(PunchPort.Open(family, 0, birthday: true));
+                }
+                Log.Info($"birthday probing, hard side: {options.BirthdayPorts} sockets open mappings towards {Endpoints.Format(pair.Peer)}");
+            }
+            else if (pair.PeerInfo.Mapping.IsSymmetric() && mapping == NatBehaviour.EndpointIndependent)
+            {
+                role = BirthdayRole.Spray;
+                Log.Info($"birthday probing, spraying side: random ports of {pair.Peer.Address} at {options.Punch.ProbeRate}/s");
+            }
+
+            // Openers first, probes one round trip to the reflector later (at least 5 ms, at most
+            // 200): the peer's openers are out by then, so our probes do not poison its NAT.
+            double lead = Math.Clamp(pair.ServerRoundTrip.TotalMilliseconds, 5, 200);
+            PunchSettings settings = options.Punch with { OpenerLead = TimeSpan.FromMilliseconds(lead) };
+            IPEndPoint publicEndPoint = pair.Mapped;
+            var puncher = new Puncher(key, _senderId, settings, _counters)
+            {
+                Completed = path => PrintPunched(path, publicEndPoint),
+            };
+            PunchOutcome outcome = puncher.Run(ports, candidates, role, role == BirthdayRole.Spray ? pair.Peer.Address : null, cancel);
+            LogAttempt(outcome, puncher, started);
+            if (outcome.Path is not { } chosenPath)
+            {
+                return ExitCodes.Startup;
+            }
+
+            if (options.Forward is { } forward)
+            {
+                return Hold(chosenPath, forward, key, options.Hold, ports, cancel);
+            }
+            if (chosenPath.Kind == CandidateKind.Relay)
+            {
+                Log.Error("the path runs through the relay, which lives only while postern-punch holds it: use --forward");
+                return ExitCodes.Startup;
+            }
+            int chosenLocalPort = chosenPath.Port.LocalEndPoint.Port;
+            Dispose(ports);
+            if (options.Exec is { } exec)
+            {
+                string command = ExecCommand.Substitute(exec, chosenLocalPort, publicEndPoint, chosenPath.Peer);
+                Log.Info($"exec: {command}");
+                return ExecCommand.Run(command);
+            }
+            return ExitCodes.Ok;
+        }
+        catch (TimeoutException e)
+        {
+            Log.Error(e.Message);
+            return ExitCodes.Startup;
+        }
+        catch (IOException e)
+        {
+            Log.Error(e.Message);
+            return ExitCodes.Startup;
+        }
+        catch (SocketException e)
+        {
+            Log.Error($"socket: {e.Message}");
+            return ExitCodes.Startup;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.Info("stopped before a path was found");
+            return ExitCodes.Startup;
+        }
+        finally
+        {
+            Dispose(ports);
+            Log.Info(_counters.ToMetrics().StatsLine());
+        }
+    }
+
+    /// <summary>The peer's announced addresses (LAN; a relay it holds, last, when it says so) and
+    /// its public mapping (direct), of our family, without duplicates.</summary>
+    public static List<Candidate> Candidates(RendezvousResult pair, AddressFamily family)
+    {
+        var candidates = new List<Candidate>();
+        for (int i = 0; i < pair.PeerLocals.Count; i++)
+        {
+            IPEndPoint local = pair.PeerLocals[i];
+            bool relay = pair.PeerInfo.LastLocalIsRelay && i == pair.PeerLocals.Count - 1;
+            if (local.AddressFamily != family || local.Equals(pair.Peer) || candidates.Exists(c => c.EndPoint.Equals(local)))
+            {
+                continue;
+            }
+            candidates.Add(new Candidate(local, relay ? CandidateKind.Relay : CandidateKind.Lan));
+        }
+        if (pair.Peer.AddressFamily == family)
+        {
+            candidates.Add(new Candidate(pair.Peer, CandidateKind.Direct));
+        }
+        return candidates;
+    }
+
+    private void PrintPunched(ConfirmedPath path, IPEndPoint publicEndPoint)
+    {
+        IPEndPoint local = path.Port.LocalEndPoint;
+        IPEndPoint shown = local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any)
+            ? LocalAddresses.RouteSource(path.Port.Relay?.UdpEndPoint ?? path.Peer, local.Port)
+            : local;
+        _out.WriteLine(PunchedLine.Format(shown, publicEndPoint, path, _counters.ProbesSent));
+        _out.Flush();
+    }
+
+    private void LogAttempt(PunchOutcome outcome, Puncher puncher, long started)
+    {
+        double total = (Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency;
+        if (outcome.Path is { } path)
+        {
+            Log.Info($"attempt connected: path {PunchedLine.PathName(path.Kind)} ({path.Kind.ToString().ToLowerInvariant()}) to {Endpoints.Format(path.Peer)} " +
+                $"in {puncher.ElapsedAtChoice.TotalMilliseconds:0} ms of probing ({total:0.00} s in all), {outcome.ProbesSent} probes; candidates: {puncher.Describe()}");
+        }
+        else
+        {
+            Log.Error($"attempt failed after {outcome.Elapsed.TotalSeconds:0.0} s and {outcome.ProbesSent} probes: {outcome.Reason}; candidates: {puncher.Describe()}");
+        }
+    }
+
+    private int Hold(ConfirmedPath path, IPEndPoint forward, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
+    {
+        // Every socket but the chosen one goes: the birthday ports, a relay not used.
+        foreach (PunchPort port in ports)
+        {
+            if (port != path.Port)
+            {
+                port.Dispose();
+            }
+        }
+        ports.Clear();
+        ports.Add(path.Port);
+        using var local = new Socket(forward.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            local.Bind(forward);
+        }
+        catch (SocketException e)
+        {
+            Log.Error($"--forward {Endpoints.Format(forward)}: {e.Message}");
+            return ExitCodes.Startup;
+        }
+        Log.Info($"forwarding {Endpoints.Format((IPEndPoint)local.LocalEndPoint!)} <-> {Endpoints.Format(path.Peer)} (path {PunchedLine.PathName(path.Kind)})");
+        var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters);
+        Forwarder.End end = forwarder.Run(local, cancel);
+        return end == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok;
+    }
+
+    /// <summary>`manual`: the classic exchange. Our mapping printed as the classic line, the
+    /// peer's read from stdin, then the punch with probes keyed by the two mappings (there is no
+    /// code), answering a classic script's HELO as well.</summary>
+    public int Manual(ServerAddress serverAddress, int localPort, TextReader input, TimeSpan quiet, PunchSettings settings,
+        IPEndPoint? forward, HoldSettings hold, CancellationToken cancel)
+    {
+        var ports = new List<PunchPort>();
+        try
+        {
+            IPEndPoint server = serverAddress.Resolve(AddressFamily.InterNetwork);
+            PunchPort main = PunchPort.Open(server.AddressFamily, localPort);
+            ports.Add(main);
+            StunResponse? answer = StunClient.Binding(main, server, TimeSpan.FromSeconds(5));
+            if (answer is not { } mappedAnswer || mappedAnswer.MappedAddress.IsEmpty)
+            {
+                Log.Error($"{serverAddress} did not answer a STUN Binding request within 5 s");
+                return ExitCodes.Startup;
+            }
+            IPEndPoint mapped = mappedAnswer.MappedAddress.ToIPEndPoint();
+            _out.WriteLine(ManualLine.Format(mapped, main.LocalEndPoint.Port));
+            _out.Flush();
+
+            // Keep the mapping towards the reflector warm while the person copies and pastes.
+            string? line = input.ReadLine();
+            if (line is null)
+            {
+                Log.Error("no line with the peer's ('IP', PORT) on stdin");
+                return ExitCodes.Usage;
+            }
+            IPEndPoint? peer = ManualLine.Parse(line, out string? problem);
+            if (peer is null)
+            {
+                Log.Error(problem!);
+                return ExitCodes.Usage;
+            }
+            byte[] key = ManualKey(mapped, peer);
+            var puncher = new Puncher(key, _senderId, settings with { OpenerLead = TimeSpan.Zero }, _counters)
+            {
+                ClassicPeer = peer,
+                QuietPeriod = quiet,
+                Completed = path => PrintPunched(path, mapped),
+            };
+            PunchOutcome outcome = puncher.Run(ports, new[] { new Candidate(peer, CandidateKind.Direct) }, BirthdayRole.None, null, cancel);
+            LogAttempt(outcome, puncher, Stopwatch.GetTimestamp() - (long)(outcome.Elapsed.TotalSeconds * Stopwatch.Frequency));
+            if (outcome.Path is not { } path)
+            {
+                return ExitCodes.Startup;
+            }
+            if (forward is not null)
+            {
+                return Hold(path, forward, key, hold, ports, cancel);
+            }
+            return ExitCodes.Ok;
+        }
+        catch (IOException e)
+        {
+            Log.Error(e.Message);
+            return ExitCodes.Startup;
+        }
+        catch (SocketException e)
+        {
+            Log.Error($"socket: {e.Message}");
+            return ExitCodes.Startup;
+        }
+        finally
+        {
+            Dispose(ports);
+            Log.Info(_counters.ToMetrics().StatsLine());
+        }
+    }
+
+    /// <summary>Both sides know both mappings after the paste: the key is derived from the two,
+    /// in a fixed order. Not a secret (anyone who saw the lines has it), but two exchanges going
+    /// on at once cannot take each other's probes.</summary>
+    public static byte[] ManualKey(IPEndPoint a, IPEndPoint b)
+    {
+        string x = Endpoints.Format(a);
+        string y = Endpoints.Format(b);
+        string joined = string.CompareOrdinal(x, y) < 0 ? x + " " + y : y + " " + x;
+        return System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes("postern-punch manual v1\0" + joined));
+    }
+
+    private static void Dispose(List<PunchPort> ports)
+    {
+        foreach (PunchPort port in ports)
+        {
+            port.Dispose();
+        }
+        ports.Clear();
+    }
+}

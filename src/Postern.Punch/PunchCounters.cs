@@ -1,0 +1,39 @@
+using Postern.Hosting;
+
+namespace Postern.Punch;
+
+/// <summary>What one run of postern-punch sent and received, for the log's stats line and the
+/// attempt record. Single-threaded: the punch loop owns it.</summary>
+public sealed class PunchCounters
+{
+    public long OpenersSent;
+    public long ProbesSent;
+    public long ProbesReceived;
+    public long AnswersReceived;
+    public long ProbesForged;
+    public long UnknownNonce;
+    public long Stray;
+    public long KeepalivesSent;
+    public long KeepaliveAnswers;
+    public long ForwardedOut;
+    public long ForwardedIn;
+    public long SendErrors;
+
+    public MetricSet ToMetrics()
+    {
+        var set = new MetricSet("punch");
+        set.AddCounter("openers", "Low-TTL openers sent", () => OpenersSent);
+        set.AddCounter("probes-sent", "Authenticated probes sent", () => ProbesSent);
+        set.AddCounter("probes-received", "The peer's probes received and answered", () => ProbesReceived);
+        set.AddCounter("answers", "Answers to our probes received", () => AnswersReceived);
+        set.AddCounter("probes-forged", "Probe-shaped datagrams whose MAC did not verify", () => ProbesForged);
+        set.AddCounter("unknown-nonce", "Authentic answers to a probe never sent", () => UnknownNonce);
+        set.AddCounter("stray", "Datagrams that were no probe, from no peer", () => Stray);
+        set.AddCounter("keepalives", "Keepalives (consent checks) sent", () => KeepalivesSent);
+        set.AddCounter("keepalive-answers", "Keepalive answers received", () => KeepaliveAnswers);
+        set.AddCounter("forwarded-out", "Datagrams forwarded from the local program to the peer", () => ForwardedOut);
+        set.AddCounter("forwarded-in", "Datagrams forwarded from the peer to the local program", () => ForwardedIn);
+        set.AddCounter("send-errors", "Datagrams the kernel refused to send", () => SendErrors);
+        return set;
+    }
+}

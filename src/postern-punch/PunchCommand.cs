@@ -1,0 +1,301 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using Postern.Hosting;
+using Postern.Punch;
+
+namespace Postern.PunchCli;
+
+/// <summary>The command line of postern-punch: connect, manual and nat-type, every flag and its
+/// check. A bad value is one sentence and exit 2, before any socket is opened.</summary>
+internal sealed class PunchCommand
+{
+    private static readonly PunchSettings s_punch = new();
+    private static readonly HoldSettings s_hold = new();
+
+    private static Option<ServerAddress[]> ServerOption() => new("--server", "-s")
+    {
+        Description = "A postern-reflector (HOST[:PORT], port 3478 by default; [IPv6] in brackets). Given several times, " +
+                      "both peers pick the same one by highest-random-weight hashing of the code (give both the same list)",
+        HelpName = "HOST[:PORT]",
+        Required = true,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseServers,
+    };
+
+    private static Option<int> PortOption() => new("--port", "-p")
+    {
+        Description = "The local UDP port to punch from (0: any free port)",
+        HelpName = "PORT",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private static Option<IPEndPoint?> ForwardOption() => new("--forward")
+    {
+        Description = "Keep the punched socket and relay datagrams between this local address and the peer, so any UDP program " +
+                      "can use the path by sending to it (e.g. 127.0.0.1:51820); keepalives every --keepalive seconds, and the " +
+                      "path is declared lost after --consent-timeout seconds without an answer (exit 3, or a new punch with --keep)",
+        HelpName = "HOST:PORT",
+        CustomParser = ParseEndpoint,
+    };
+
+    private static Option<int> OpenerTtlOption() => new("--opener-ttl")
+    {
+        Description = "IP TTL of the openers sent before the probes: enough to pass your own NAT(s), too little to reach the " +
+                      "peer's (2 behind one NAT, 3 behind two; 0: no openers)",
+        HelpName = "N",
+        DefaultValueFactory = _ => s_punch.OpenerTtl,
+    };
+
+    private static Option<int> TimeoutOption() => new("--timeout")
+    {
+        Description = "Seconds of probing before the attempt gives up",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => (int)s_punch.Timeout.TotalSeconds,
+    };
+
+    private static Option<int> KeepaliveOption() => new("--keepalive")
+    {
+        Description = $"With --forward: seconds between consent checks (keepalives), at most {HoldSettings.MaxKeepaliveSeconds}",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => (int)s_hold.Keepalive.TotalSeconds,
+    };
+
+    private static Option<int> ConsentOption() => new("--consent-timeout")
+    {
+        Description = "With --forward: seconds without an answer from the peer after which the path is lost (RFC 7675)",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => (int)s_hold.ConsentTimeout.TotalSeconds,
+    };
+
+    public Option<ServerAddress[]> ConnectServers { get; } = ServerOption();
+    public Option<string?> Code { get; } = new("--code", "-c")
+    {
+        Description = "The pairing code the other host printed (16 characters, such as K3F9-7QXA-2MRT-P8DW); without it a new " +
+                      "code is made and printed with the command the peer must run",
+        HelpName = "CODE",
+    };
+    public Option<IPEndPoint?> Forward { get; } = ForwardOption();
+    public Option<string?> Exec { get; } = new("--exec")
+    {
+        Description = "Once punched, close the socket and run this command with /bin/sh, with {local_port}, {public_ip}, " +
+                      "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'mosh-server new -p {local_port}')",
+        HelpName = "COMMAND",
+    };
+    public Option<string?> Relay { get; } = new("--relay")
+    {
+        Description = "A SOCKS5 server with UDP ASSOCIATE (postern-socks, or any RFC 1928 server): socks5://[USER:PASSWORD@]HOST:PORT. " +
+                      "Its relayed address is offered to the peer as the last resort, the only path when both NATs are symmetric",
+        HelpName = "URL",
+    };
+    public Option<int> ConnectPort { get; } = PortOption();
+    public Option<bool> Keep { get; } = new("--keep")
+    {
+        Description = "With --forward: when the path is lost, pair and punch again (the peer must use --keep too) instead of exiting",
+    };
+    public Option<int> Wait { get; } = new("--wait")
+    {
+        Description = "Seconds to wait at the reflector for the peer to join",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 600,
+    };
+    public Option<int> ConnectTimeout { get; } = TimeoutOption();
+    public Option<int> BirthdayPorts { get; } = new("--birthday-ports")
+    {
+        Description = "Behind a symmetric NAT, with an endpoint-independent peer: sockets opened for birthday probing",
+        HelpName = "N",
+        DefaultValueFactory = _ => 256,
+    };
+    public Option<int> ProbeRate { get; } = new("--probe-rate")
+    {
+        Description = "With a symmetric peer: probes per second sprayed at random ports of its address (birthday probing)",
+        HelpName = "N",
+        DefaultValueFactory = _ => s_punch.ProbeRate,
+    };
+    public Option<int> ConnectOpenerTtl { get; } = OpenerTtlOption();
+    public Option<int> ConnectKeepalive { get; } = KeepaliveOption();
+    public Option<int> ConnectConsent { get; } = ConsentOption();
+    public Option<bool> Ipv6 { get; } = new("--ipv6", "-6")
+    {
+        Description = "Punch over IPv6 (the servers must have IPv6 addresses)",
+    };
+
+    public Option<ServerAddress[]> ManualServers { get; } = ServerOption();
+    public Option<int> ManualPort { get; } = PortOption();
+    public Option<int> Quiet { get; } = new("--quiet")
+    {
+        Description = "Seconds after reading the peer's line during which only low-TTL openers are sent (a full probe that reaches " +
+                      "the peer's NAT before the peer has pasted our line spoils the path on NATs without an input firewall)",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 10,
+    };
+    public Option<int> ManualTimeout { get; } = new("--timeout")
+    {
+        Description = "Seconds after reading the peer's line before giving up",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 60,
+    };
+    public Option<int> ManualOpenerTtl { get; } = OpenerTtlOption();
+    public Option<IPEndPoint?> ManualForward { get; } = ForwardOption();
+    public Option<int> ManualKeepalive { get; } = KeepaliveOption();
+    public Option<int> ManualConsent { get; } = ConsentOption();
+
+    public Option<ServerAddress[]> NatServers { get; } = ServerOption();
+
+    public Command ConnectCommand { get; } = new("connect",
+        "Pair with a peer through a reflector and punch a UDP path to it. Without --code, prints a new code and the peer's command. " +
+        "On success prints 'punched local=IP:PORT public=IP:PORT peer=IP:PORT path=direct|lan|relay rtt=MS attempts=N' and exits " +
+        "(the NAT mapping stays warm for a program started on that port), or holds the path (--forward), or runs a command (--exec). " +
+        "Exit status: 0 punched (or the --exec command's), 1 no path, 2 bad usage, 3 a held path was lost.");
+
+    public Command ManualCommand { get; } = new("manual",
+        "The classic copy-and-paste exchange: prints \"Got my IP and Port: ('IP', PORT, LOCALPORT).\", reads the peer's line from stdin " +
+        "(any line with ('IP', PORT) or ('IP', PORT, LOCALPORT) in it) and punches; works with the classic scripts' single HELO too.");
+
+    public Command NatTypeCommand { get; } = new("nat-type",
+        "Tells the NAT's mapping and filtering behaviour (RFC 4787, tested as in RFC 5780 against a reflector with --alternate), " +
+        "hairpinning, port preservation and the port allocation seen over several mappings, and what that means for punching.");
+
+    public RootCommand Build()
+    {
+        var root = new RootCommand(
+            "postern-punch: connects two hosts behind NAT with one command each (connect), as the classic copy-and-paste scripts did " +
+            "(manual), and tells what a NAT does (nat-type). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
+        foreach (Option option in new Option[]
+                 {
+                     ConnectServers, Code, Forward, Exec, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
+                     ConnectOpenerTtl, ConnectKeepalive, ConnectConsent, Ipv6,
+                 })
+        {
+            ConnectCommand.Options.Add(option);
+        }
+        foreach (Option option in new Option[] { ManualServers, ManualPort, Quiet, ManualTimeout, ManualOpenerTtl, ManualForward, ManualKeepalive, ManualConsent })
+        {
+            ManualCommand.Options.Add(option);
+        }
+        NatTypeCommand.Options.Add(NatServers);
+        root.Subcommands.Add(ConnectCommand);
+        root.Subcommands.Add(ManualCommand);
+        root.Subcommands.Add(NatTypeCommand);
+        return root;
+    }
+
+    /// <summary>The connect options, or one sentence on what is wrong.</summary>
+    public ConnectOptions? ToConnect(ParseResult result, out string? problem)
+    {
+        string? code = null;
+        if (result.GetValue(Code) is { } codeText)
+        {
+            code = PairingCode.Normalize(codeText, out problem);
+            if (code is null)
+            {
+                return null;
+            }
+        }
+        RelayAddress? relay = null;
+        if (result.GetValue(Relay) is { } relayText)
+        {
+            relay = RelayAddress.Parse(relayText, out problem);
+            if (relay is null)
+            {
+                return null;
+            }
+        }
+        IPEndPoint? forward = result.GetValue(Forward);
+        string? exec = result.GetValue(Exec);
+        problem = forward is not null && exec is not null ? "--forward and --exec exclude each other: the path is either held or handed to the command"
+            : exec is { Length: 0 } ? "--exec: the command is empty"
+            : result.GetValue(Keep) && forward is null ? "--keep needs --forward (only a held path can be lost and punched again)"
+            : Range("--port", result.GetValue(ConnectPort), 0, 65535)
+            ?? Range("--wait", result.GetValue(Wait), 1, 86400)
+            ?? Range("--timeout", result.GetValue(ConnectTimeout), 1, 3600)
+            ?? Range("--birthday-ports", result.GetValue(BirthdayPorts), 2, 1024)
+            ?? Range("--probe-rate", result.GetValue(ProbeRate), 1, 10000)
+            ?? Range("--opener-ttl", result.GetValue(ConnectOpenerTtl), 0, 64)
+            ?? HoldProblem(result.GetValue(ConnectKeepalive), result.GetValue(ConnectConsent));
+        if (problem is not null)
+        {
+            return null;
+        }
+        return new ConnectOptions
+        {
+            Servers = result.GetValue(ConnectServers)!,
+            Code = code,
+            Forward = forward,
+            Exec = exec,
+            Relay = relay,
+            LocalPort = result.GetValue(ConnectPort),
+            Keep = result.GetValue(Keep),
+            Wait = TimeSpan.FromSeconds(result.GetValue(Wait)),
+            BirthdayPorts = result.GetValue(BirthdayPorts),
+            Ipv6 = result.GetValue(Ipv6),
+            Punch = s_punch with
+            {
+                Timeout = TimeSpan.FromSeconds(result.GetValue(ConnectTimeout)),
+                ProbeRate = result.GetValue(ProbeRate),
+                OpenerTtl = result.GetValue(ConnectOpenerTtl),
+            },
+            Hold = new HoldSettings
+            {
+                Keepalive = TimeSpan.FromSeconds(result.GetValue(ConnectKeepalive)),
+                ConsentTimeout = TimeSpan.FromSeconds(result.GetValue(ConnectConsent)),
+            },
+        };
+    }
+
+    public string? ManualProblem(ParseResult result) =>
+        (result.GetValue(ManualServers)!.Length > 1 ? "manual takes one --server" : null)
+        ?? Range("--port", result.GetValue(ManualPort), 0, 65535)
+        ?? Range("--quiet", result.GetValue(Quiet), 0, 3600)
+        ?? Range("--timeout", result.GetValue(ManualTimeout), 1, 3600)
+        ?? Range("--opener-ttl", result.GetValue(ManualOpenerTtl), 0, 64)
+        ?? HoldProblem(result.GetValue(ManualKeepalive), result.GetValue(ManualConsent));
+
+    private static string? HoldProblem(int keepalive, int consent) =>
+        Range("--keepalive", keepalive, 1, HoldSettings.MaxKeepaliveSeconds)
+        ?? Range("--consent-timeout", consent, 2, 3600)
+        ?? (consent <= keepalive ? "--consent-timeout must be longer than --keepalive, or every path is lost between two checks" : null);
+
+    private static string? Range(string flag, int value, int min, int max) =>
+        value < min || value > max
+            ? string.Create(CultureInfo.InvariantCulture, $"{flag}: {value} is out of range ({min} to {max})")
+            : null;
+
+    private static ServerAddress[] ParseServers(ArgumentResult result)
+    {
+        var servers = new List<ServerAddress>();
+        foreach (Token token in result.Tokens)
+        {
+            foreach (string part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                ServerAddress? server = ServerAddress.Parse(part, out string? problem);
+                if (server is null)
+                {
+                    result.AddError(problem!);
+                    return Array.Empty<ServerAddress>();
+                }
+                if (!servers.Exists(s => s.Canonical == server.Canonical))
+                {
+                    servers.Add(server);
+                }
+            }
+        }
+        if (servers.Count == 0)
+        {
+            result.AddError("--server: give the reflector's HOST[:PORT]");
+        }
+        return servers.ToArray();
+    }
+
+    private static IPEndPoint? ParseEndpoint(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (!HostEndpoint.TryParse(text, out IPEndPoint? endpoint, out string? problem))
+        {
+            result.AddError("--forward: " + problem);
+            return null;
+        }
+        return endpoint;
+    }
+}
