@@ -25,10 +25,15 @@ public static partial class ManualLine
             problem = "the line has no ('IP', PORT) in it, as in ('203.0.113.7', 40060, 5000)";
             return null;
         }
-        if (!IPAddress.TryParse(match.Groups["ip"].Value, out IPAddress? address) ||
-            address.AddressFamily is not (System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6))
+        string ip = match.Groups["ip"].Value;
+        // IPAddress.TryParse takes "203.0.113" and "0x7f.1" too: an IPv4 address here is four
+        // decimal numbers, as the classic scripts print it.
+        bool dotted = ip.Split('.') is { Length: 4 } parts && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
+        if (!IPAddress.TryParse(ip, out IPAddress? address) ||
+            address.AddressFamily is not (System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6) ||
+            (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !dotted))
         {
-            problem = $"'{match.Groups["ip"].Value}' is not an IP address";
+            problem = $"'{ip}' is not an IP address";
             return null;
         }
         if (!int.TryParse(match.Groups["port"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
