@@ -175,10 +175,13 @@ public class LabTests
     {
         var site = new SiteOptions { WanFirewall = firewall };
         using var lab = new PunchLab(site, site);
-        double start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 2.0;
+        // Both start at one wall-clock time, well after python is up; A's probes (every 0.1 s from
+        // +0.1 s) lead B's (from +0.4 s) by 0.3 s and last 1.5 s, margins that a loaded machine
+        // does not eat.
+        double start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 3.0;
         BackgroundProcess Peer(PunchSite self, PunchSite other, double delay) => UdpPeer.Start(self.Host, "peer", "--port", "40010",
             "--peer", other.PublicAddress + ":40010", "--start", start.ToString("F3", CultureInfo.InvariantCulture),
-            "--delay", delay.ToString(CultureInfo.InvariantCulture), "--count", "15", "--interval", "0.05", "--seconds", "3",
+            "--delay", delay.ToString(CultureInfo.InvariantCulture), "--count", "15", "--interval", "0.1", "--seconds", "3.5",
             "--opener-ttl", openers ? "2" : "0");
         BackgroundProcess a = Peer(lab.A, lab.B, 0.1);
         BackgroundProcess b = Peer(lab.B, lab.A, 0.4);
