@@ -21,9 +21,10 @@ Modes:
                           receiving all the while; prints "received N from IP:PORT..." at the end
                           (--seconds after the start).
   socks SERVER DEST       a SOCKS5 (RFC 1928) UDP ASSOCIATE client: TCP to SERVER, no auth, asks
-                          for UDP announcing --announce zero (0.0.0.0:0) or local (the UDP
-                          socket's own address:port), prints "relay IP:PORT" (BND), sends
-                          --count datagrams to DEST through the relay, then for --listen SEC
+                          for UDP announcing --announce zero (0.0.0.0:0), port (0.0.0.0 and the
+                          UDP socket's port, as PySocks does) or local (the socket's own
+                          address:port), prints "relay IP:PORT" (BND), sends
+                          --count datagrams to DEST (and each --also DEST) through the relay, then for --listen SEC
                           prints "relayed from IP:PORT TEXT" for each datagram the relay brings
                           (the SOCKS header's address), and at the end "echoes N" (how many came
                           back from DEST).
@@ -184,6 +185,8 @@ def socks(args):
     server_host = endpoint(args.server)[0]
     if args.announce == "zero":
         announced = ("0.0.0.0", 0)
+    elif args.announce == "port":
+        announced = ("0.0.0.0", u.getsockname()[1])
     else:
         # the address the kernel picks towards the server, and the UDP socket's port
         probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -201,8 +204,10 @@ def socks(args):
     say("announced %s:%d" % announced)
     say("relay %s:%d" % relay)
     destination = endpoint(args.destination)
+    destinations = [destination] + [endpoint(d) for d in args.also]
     for i in range(args.count):
-        u.sendto(b"\x00\x00\x00" + socks_address(*destination) + b"datagram %d" % i, relay)
+        for d in destinations:
+            u.sendto(b"\x00\x00\x00" + socks_address(*d) + b"datagram %d" % i, relay)
         time.sleep(args.interval)
     say("sent %d" % args.count)
     echoes = 0
@@ -269,7 +274,8 @@ def main():
     p.add_argument("server")
     p.add_argument("destination")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--announce", choices=["zero", "local"], default="zero")
+    p.add_argument("--also", action="append", default=[], help="another DEST to send every datagram to")
+    p.add_argument("--announce", choices=["zero", "port", "local"], default="zero")
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--interval", type=float, default=0.1)
     p.add_argument("--listen", type=float, default=2.0)
