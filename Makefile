@@ -44,7 +44,7 @@ endif
 # Postern uses the runtime's OpenSSL-backed cryptography, and the arm64 reflector's tests run
 # without it.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
-                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server curl prometheus python3 \
+                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
                 libnetfilter-queue-dev:arm64 libmnl-dev:arm64
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
