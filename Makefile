@@ -62,7 +62,7 @@ ROLES          := $(notdir $(patsubst %/,%,$(dir $(ROLE_PROJECTS))))
 MANAGED_SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' | grep -v '/obj/' | grep -v '/bin/') \
                    Directory.Build.props Directory.Packages.props VERSION
 
-.PHONY: deps native build test test-unit demo bench fuzz clean
+.PHONY: matrix deps native build test test-unit demo bench fuzz clean
 
 deps:
 	@# The :arm64 libraries come from the multiarch archive: dpkg must know the architecture.
@@ -123,6 +123,12 @@ demo: deps build
 # Measures and prints; never asserts. Every bench/*.bench.sh runs in turn (see bench/run.sh).
 bench: deps build
 	bash bench/run.sh
+
+# The punch matrix alone (bench/punch.bench.sh; make bench runs it too): every pairing of NAT
+# kinds MATRIX_RUNS times with the real binaries in the two-site lab.
+MATRIX_RUNS ?= 20
+matrix: deps build
+	BENCH_PUNCH_RUNS=$(MATRIX_RUNS) bash bench/punch.bench.sh
 
 # A million random and mutated packets to each daemon through the real queue and sockets, with
 # the counters checked (bench/fuzz.sh asserts, unlike bench); not part of `make test`, which runs

@@ -23,7 +23,7 @@ Maintainer: Postern developers <postern@example.org>
 License: $SPDX_LICENSE
 LicenseFiles: /usr/share/postern/LICENSE
 Section: net
-Description: netfilter appliance ($ROLES); glibc 2.34 or newer, libnetfilter_queue and libmnl
+Description: netfilter appliance ($ROLES); glibc 2.34 or newer, libnetfilter_queue and libmnl; libssl 3 for postern-punch
 CONTROL
 chmod 0644 "$root/usr/share/postern/control"
 for role in $ROLES; do

@@ -87,12 +87,22 @@ public sealed class PunchClient
                 var relayed = new PunchPort(new Socket(family, SocketType.Dgram, ProtocolType.Udp) { Blocking = false }, relay);
                 relayed.Socket.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 ports.Add(relayed);
+                // The relay sends to the world from an address of its own, not the one we send
+                // to (RFC 1928 leaves it open): the reflector, asked through the relay, tells it,
+                // as TURN's XOR-RELAYED-ADDRESS would. That is what the peer must probe.
+                StunResponse? through = StunClient.Binding(relayed, server, TimeSpan.FromSeconds(5));
+                if (through is not { } relayedAnswer || relayedAnswer.MappedAddress.IsEmpty)
+                {
+                    Log.Error($"relay {options.Relay}: the reflector did not answer through the relay within 5 s (does it allow UDP ASSOCIATE?)");
+                    return ExitCodes.Startup;
+                }
+                IPEndPoint relayedAddress = relayedAnswer.MappedAddress.ToIPEndPoint();
                 if (locals.Count >= LocalAddresses.MaxAnnounced)
                 {
                     locals.RemoveAt(locals.Count - 1);
                 }
-                locals.Add(relay.UdpEndPoint);
-                Log.Info($"relay {options.Relay}: UDP association at {Endpoints.Format(relay.UdpEndPoint)}");
+                locals.Add(relayedAddress);
+                Log.Info($"relay {options.Relay}: UDP association at {Endpoints.Format(relay.UdpEndPoint)}, relayed address {Endpoints.Format(relayedAddress)}");
             }
 
             Log.Info($"rendezvous at {chosen} ({Endpoints.Format(server)}), local port {localPort}, announcing {string.Join(", ", locals.Select(Endpoints.Format))}");

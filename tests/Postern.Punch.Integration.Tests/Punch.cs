@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Postern.Testing;
+
+namespace Postern.Punch.Integration.Tests;
+
+/// <summary>The real postern-punch and postern-reflector binaries in a PunchLab: the reflector on
+/// the public side (RFC 5780 addresses), one punch per site, the pairing code passed from the
+/// first to the second the way a person would, and the punched line read back.</summary>
+internal static class Punch
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    public static string Binary => Repository.Binary("postern-punch");
+
+    public static string ReflectorBinary => Repository.Binary("postern-reflector");
+
+    public const string Server = PunchLab.ReflectorAddress + ":3478";
+
+    public static BackgroundProcess StartReflector(Netns host, string address = PunchLab.ReflectorAddress,
+        string alternate = PunchLab.ReflectorAlternateAddress, params string[] extra)
+    {
+        BackgroundProcess reflector = host.Start(ReflectorBinary,
+            new[] { "--listen", $"udp:{address}:3478", "--alternate", $"{alternate}:3479", "--stats-interval", "0" }.Concat(extra).ToArray());
+        Assert.True(reflector.WaitForOutput("listening on", TimeSpan.FromSeconds(20)), "postern-reflector did not start:\n" + reflector.Output);
+        return reflector;
+    }
+
+    public static BackgroundProcess Start(PunchSite site, params string[] arguments) => site.Host.Start(Binary, arguments);
+
+    /// <summary>A runs connect without a code; B joins with the code A printed.</summary>
+    public static (BackgroundProcess A, BackgroundProcess B) Pair(PunchLab lab, string[]? a = null, string[]? b = null)
+    {
+        BackgroundProcess first = Start(lab.A, new[] { "connect", "--server", Server }.Concat(a ?? Array.Empty<string>()).ToArray());
+        try
+        {
+            string code = CodeOf(first);
+            BackgroundProcess second = Start(lab.B, new[] { "connect", "--server", Server, "--code", code }.Concat(b ?? Array.Empty<string>()).ToArray());
+            return (first, second);
+        }
+        catch
+        {
+            first.Dispose();
+            throw;
+        }
+    }
+
+    public static string CodeOf(BackgroundProcess first)
+    {
+        Assert.True(first.WaitForOutput("on the other host run:", Timeout), "no code printed:\n" + first.Output);
+        Match match = Regex.Match(first.Output, @"^code: (\S+)$", RegexOptions.Multiline);
+        Assert.True(match.Success, first.Output);
+        return match.Groups[1].Value;
+    }
+
+    public static Punched WaitPunched(BackgroundProcess process, TimeSpan? timeout = null)
+    {
+        Assert.True(process.WaitForOutput("punched local=", timeout ?? Timeout), process.Command + " did not punch:\n" + process.Output);
+        return Punched.Parse(process.Output);
+    }
+
+    public static int WaitExit(BackgroundProcess process, TimeSpan? timeout = null)
+    {
+        Assert.True(process.WaitForExit(timeout ?? Timeout), process.Command + " did not end:\n" + process.Output);
+        return process.ExitCode;
+    }
+
+    /// <summary>A counter of postern-punch's closing stats line; a name that is not there fails.</summary>
+    public static long Stat(BackgroundProcess process, string name)
+    {
+        Match line = Regex.Match(process.Output, @"stats: (.*)$", RegexOptions.Multiline);
+        Assert.True(line.Success, "no stats line:\n" + process.Output);
+        Match value = Regex.Match(line.Groups[1].Value, @"(?:^| )" + Regex.Escape(name) + @"=(\d+)");
+        Assert.True(value.Success, $"no {name} in: {line.Value}");
+        return long.Parse(value.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>"punched local=IP:PORT public=IP:PORT peer=IP:PORT path=... rtt=MS attempts=N".</summary>
+internal sealed record Punched(string LocalIp, int LocalPort, string PublicIp, int PublicPort, string PeerIp, int PeerPort, string Path,
+    double RttMilliseconds, int Attempts)
+{
+    public static Punched Parse(string output)
+    {
+        Match m = Regex.Match(output,
+            @"^punched local=([\d.]+):(\d+) public=([\d.]+):(\d+) peer=([\d.]+):(\d+) path=(direct|lan|relay) rtt=([\d.]+) attempts=(\d+)$",
+            RegexOptions.Multiline);
+        Assert.True(m.Success, "no well-formed punched line in:\n" + output);
+        int Int(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+        return new Punched(m.Groups[1].Value, Int(2), m.Groups[3].Value, Int(4), m.Groups[5].Value, Int(6), m.Groups[7].Value,
+            double.Parse(m.Groups[8].Value, CultureInfo.InvariantCulture), Int(9));
+    }
+}
