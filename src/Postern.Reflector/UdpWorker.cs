@@ -170,6 +170,12 @@ public sealed unsafe class UdpWorker
                     }
                 }
 
+                // Counted before they are sent, so that whoever has an answer finds it counted.
+                _counters.Add(tally);
+                if (indications != 0)
+                {
+                    _counters.AddIndications(indications);
+                }
                 for (int target = 0; target < outgoing.Length; target++)
                 {
                     int pending = outgoingCount[target];
@@ -187,11 +193,6 @@ public sealed unsafe class UdpWorker
                             _counters.AddSendErrors(pending - sent);
                         }
                     }
-                }
-                _counters.Add(tally);
-                if (indications != 0)
-                {
-                    _counters.AddIndications(indications);
                 }
                 Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - baseline);
             }
