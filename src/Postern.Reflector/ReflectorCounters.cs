@@ -16,6 +16,7 @@ public sealed class ReflectorCounters
     private long _sendErrors;
     private long _tcpConnections;
     private long _tcpRefused;
+    private long _indications;
 
     public long TextAnswers => Volatile.Read(ref _textAnswers);
     public long StunAnswers => Volatile.Read(ref _stunAnswers);
@@ -28,6 +29,9 @@ public sealed class ReflectorCounters
     public long SendErrors => Volatile.Read(ref _sendErrors);
     public long TcpConnections => Volatile.Read(ref _tcpConnections);
     public long TcpRefused => Volatile.Read(ref _tcpRefused);
+
+    /// <summary>Rendezvous indications sent (one the kernel refuses is a send error too).</summary>
+    public long Indications => Volatile.Read(ref _indications);
 
     /// <summary>Adds one batch's tally (indexed by <see cref="ReflectorOutcome"/>) and clears it.</summary>
     public void Add(Span<int> tally)
@@ -61,12 +65,15 @@ public sealed class ReflectorCounters
 
     public void AddSendErrors(int count) => Interlocked.Add(ref _sendErrors, count);
 
+    public void AddIndications(int count) => Interlocked.Add(ref _indications, count);
+
     public void AddTcpConnection() => Interlocked.Increment(ref _tcpConnections);
 
     public void AddTcpRefused() => Interlocked.Increment(ref _tcpRefused);
 
-    /// <summary>Registers every counter: answered by kind first, then why the rest were not.</summary>
-    public void AddTo(MetricSet metrics)
+    /// <summary>Registers every counter: answered by kind first, then why the rest were not, then
+    /// rendezvous (all zero with --no-rendezvous, <paramref name="rendezvous"/> null).</summary>
+    public void AddTo(MetricSet metrics, RendezvousTable? rendezvous = null)
     {
         metrics.AddCounterFamily("answered", "Requests answered, by kind of answer.", "kind", new[] { "stun", "stun-error", "text" },
             kind => kind switch
@@ -82,5 +89,13 @@ public sealed class ReflectorCounters
         metrics.AddCounter("send-errors", "Answers the kernel refused to send.", () => SendErrors);
         metrics.AddCounter("tcp-connections", "TCP connections accepted.", () => TcpConnections);
         metrics.AddCounter("tcp-refused", "TCP connections closed at once because --max-tcp-connections were open.", () => TcpRefused);
+        metrics.AddCounter("rendezvous-registered", "Rendezvous tokens stored, waiting for their peer.", () => rendezvous?.Registered ?? 0);
+        metrics.AddCounter("rendezvous-paired", "Rendezvous tokens paired by a second mapping.", () => rendezvous?.Paired ?? 0);
+        metrics.AddCounter("rendezvous-indications", "Binding indications sent to the first peer of a pair (one the kernel refuses is a send error too).", () => Indications);
+        metrics.AddCounter("rendezvous-refused", "Rendezvous requests from a third mapping of a paired token (403).", () => rendezvous?.Refused ?? 0);
+        metrics.AddCounter("rendezvous-table-full", "New rendezvous tokens not stored because --rendezvous-table entries were taken.",
+            () => rendezvous?.TableFull ?? 0);
+        metrics.AddCounter("rendezvous-expired", "Rendezvous entries removed 60 s after their last request.", () => rendezvous?.Expired ?? 0);
+        metrics.AddGauge("rendezvous-entries", "Rendezvous entries held now.", () => rendezvous?.Count ?? 0);
     }
 }

@@ -19,6 +19,13 @@ public sealed record ReflectorOptions
 
     public bool LogRequests { get; init; }
 
+    /// <summary>Pair peers that send the same POSTERN-TOKEN (docs/punch-protocol.md); false for
+    /// --no-rendezvous.</summary>
+    public bool Rendezvous { get; init; } = true;
+
+    /// <summary>Tokens held at once (--rendezvous-table), a fixed table.</summary>
+    public int RendezvousTableSize { get; init; } = RendezvousTable.DefaultCapacity;
+
     /// <summary>The SOFTWARE attribute's text (UTF-8, fewer than 128 characters); empty for none.</summary>
     public string Software { get; init; } = "";
 

@@ -16,12 +16,16 @@ public sealed class ReflectorResponder
 
     private static ReadOnlySpan<byte> UnknownAttributeReason => "Unknown Attribute"u8;
     private static ReadOnlySpan<byte> BadRequestReason => "Bad Request"u8;
+    private static ReadOnlySpan<byte> TokenPairedReason => "Rendezvous Token Paired"u8;
 
     private readonly byte[] _software;
     private readonly bool _strictSize;
     private readonly RateLimiter? _rateLimiter;
+    private readonly RendezvousTable? _rendezvous;
 
-    public ReflectorResponder(string software, bool strictSize, RateLimiter? rateLimiter)
+    /// <param name="rendezvous">The rendezvous table; null with --no-rendezvous (the attributes
+    /// are then ignored and every request gets a plain answer).</param>
+    public ReflectorResponder(string software, bool strictSize, RateLimiter? rateLimiter, RendezvousTable? rendezvous = null)
     {
         _software = Encoding.UTF8.GetBytes(software);
         if (_software.Length > MaxSoftwareBytes || software.Length >= 128)
@@ -30,7 +34,10 @@ public sealed class ReflectorResponder
         }
         _strictSize = strictSize;
         _rateLimiter = rateLimiter;
+        _rendezvous = rendezvous;
     }
+
+    public RendezvousTable? Rendezvous => _rendezvous;
 
     /// <summary>Answers one request from <paramref name="peer"/> (4 or 16 address bytes, never
     /// IPv4-mapped) and <paramref name="peerPort"/>. <paramref name="endpoints"/> is non-null when
@@ -41,8 +48,22 @@ public sealed class ReflectorResponder
     /// asked otherwise).
     /// <paramref name="now"/> is a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
     public ReflectorOutcome Answer(ReadOnlySpan<byte> request, ReadOnlySpan<byte> peer, ushort peerPort, uint peerScopeId,
-        StunEndpoints? endpoints, int receivedOn, long now, Span<byte> reply, out int length, out int sendFrom, out ushort replyPort)
+        StunEndpoints? endpoints, int receivedOn, long now, Span<byte> reply, out int length, out int sendFrom, out ushort replyPort) =>
+        Answer(request, peer, peerPort, peerScopeId, endpoints, receivedOn, now, reply, out length, out sendFrom, out replyPort,
+            -1, default, default, out _, out _);
+
+    /// <summary>Answers one UDP request as above, with rendezvous: <paramref name="listener"/> is
+    /// the server's index of the listener it came to and <paramref name="route"/> its datagram
+    /// descriptor (both stored for a later indication). When this request pairs a token,
+    /// <paramref name="indicationLength"/> is non-zero: the Binding indication to the first peer is
+    /// in <paramref name="indication"/> (at least <see cref="MaxReplyLength"/> bytes), to be sent
+    /// along <paramref name="indicationRoute"/>.</summary>
+    public ReflectorOutcome Answer(ReadOnlySpan<byte> request, ReadOnlySpan<byte> peer, ushort peerPort, uint peerScopeId,
+        StunEndpoints? endpoints, int receivedOn, long now, Span<byte> reply, out int length, out int sendFrom, out ushort replyPort,
+        int listener, in Interop.UdpDatagram route, Span<byte> indication, out int indicationLength, out RendezvousPeer indicationRoute)
     {
+        indicationLength = 0;
+        indicationRoute = default;
         sendFrom = receivedOn;
         replyPort = peerPort;
         length = 0;
@@ -54,6 +75,15 @@ public sealed class ReflectorResponder
                 length = LegacyReflectorText.Write(reply, peer, peerPort, peerScopeId);
                 outcome = ReflectorOutcome.Text;
                 break;
+            case StunParseStatus.Request when parsed.HasToken && listener >= 0 && _rendezvous is not null && IsPlainBinding(in parsed):
+                // Answered (or not) in full there: the table must not change for a request that is
+                // over its rate, so the rate limit is taken first.
+                if (_rateLimiter is not null && !_rateLimiter.TryAcquire(peer, now))
+                {
+                    return ReflectorOutcome.RateLimited;
+                }
+                return AnswerRendezvous(request, in parsed, peer, peerPort, listener, in route, now, reply, out length,
+                    indication, out indicationLength, out indicationRoute);
             case StunParseStatus.Request:
                 outcome = WriteStunAnswer(request, in parsed, peer, peerPort, endpoints, receivedOn, reply, out length, out sendFrom);
                 if (outcome == ReflectorOutcome.StunSuccess && parsed.HasResponsePort && parsed.ResponsePort != 0)
@@ -163,6 +193,130 @@ public sealed class ReflectorResponder
         WriteTrailer(ref writer, in parsed);
         length = writer.Finish();
         return ReflectorOutcome.StunSuccess;
+    }
+
+    /// <summary>A Binding request with the magic cookie and nothing the plain path would refuse
+    /// (420) or act on (CHANGE-REQUEST, RESPONSE-PORT): what rendezvous answers.</summary>
+    private static bool IsPlainBinding(in StunRequest parsed) =>
+        parsed.Method == StunMessageType.MethodBinding && !parsed.IsClassic && parsed.UnknownCount == 0 &&
+        !parsed.HasChangeRequest && !parsed.HasResponsePort;
+
+    /// <summary>docs/punch-protocol.md, "Rendezvous": waiting, paired (with the indication to the
+    /// first peer), or 403 for a third mapping; a full table answers as a server without rendezvous.
+    /// The size rule: never longer than the request plus one POSTERN-PEER (with --strict-size, than
+    /// the request); POSTERN-PEER-LOCALs that do not fit are left out, and a message that does not
+    /// fit even without them is not sent (counted as oversize).</summary>
+    private ReflectorOutcome AnswerRendezvous(ReadOnlySpan<byte> request, in StunRequest parsed, ReadOnlySpan<byte> peer,
+        ushort peerPort, int listener, in Interop.UdpDatagram route, long now, Span<byte> reply, out int length,
+        Span<byte> indication, out int indicationLength, out RendezvousPeer indicationRoute)
+    {
+        indicationLength = 0;
+        indicationRoute = default;
+        ReadOnlySpan<byte> transaction = request.Slice(StunMessage.TransactionOffset, StunMessage.TransactionLength);
+        var requester = new RendezvousPeer
+        {
+            Mapping = StunAddress.Create(peer, peerPort),
+            LocalCount = parsed.LocalCount,
+            Locals = parsed.Locals,
+            RequestLength = request.Length,
+            Listener = listener,
+            Route = route,
+        };
+        transaction.CopyTo(requester.Transaction);
+        ReadOnlySpan<byte> token = parsed.Token;
+
+        RendezvousResult result = _rendezvous!.Visit(token, in requester, now, out RendezvousPeer other);
+        bool fingerprint = parsed.HasFingerprint;
+        switch (result)
+        {
+            case RendezvousResult.Registered:
+            case RendezvousResult.Waiting:
+                length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
+                    token, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
+                break;
+            case RendezvousResult.Paired:
+            case RendezvousResult.PairedAgain:
+                length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
+                    token, in other.Mapping, other.LocalAddresses, fingerprint, SizeLimit(request.Length, in other.Mapping));
+                if (result == RendezvousResult.Paired && length > 0)
+                {
+                    // The indication goes with the answer that caused it: both or neither.
+                    indicationLength = WriteRendezvousMessage(indication, StunMessageType.BindingIndication, other.Transaction,
+                        in other.Mapping, token, in requester.Mapping, requester.LocalAddresses, fingerprint: true,
+                        SizeLimit(other.RequestLength, in requester.Mapping));
+                    if (indicationLength > 0)
+                    {
+                        indicationRoute = other;
+                    }
+                    else
+                    {
+                        indicationLength = 0;
+                    }
+                }
+                break;
+            case RendezvousResult.Refused:
+                var writer = new StunWriter(reply, StunMessageType.BindingErrorResponse, transaction);
+                writer.WriteErrorCode(403, TokenPairedReason);
+                if (fingerprint)
+                {
+                    writer.WriteFingerprint();
+                }
+                length = writer.Finish();
+                if (length > SizeLimit(request.Length, in requester.Mapping))
+                {
+                    length = -1;
+                }
+                if (length > 0)
+                {
+                    return ReflectorOutcome.StunError;
+                }
+                break;
+            default:
+                length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
+                    default, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
+                break;
+        }
+        if (length <= 0)
+        {
+            length = 0;
+            return ReflectorOutcome.Oversize;
+        }
+        return ReflectorOutcome.StunSuccess;
+    }
+
+    private int SizeLimit(int requestLength, in StunAddress peer) => _strictSize ? requestLength : requestLength + peer.AttributeLength;
+
+    /// <summary>XOR-MAPPED-ADDRESS, POSTERN-TOKEN (when given), POSTERN-PEER (when not empty), the
+    /// POSTERN-PEER-LOCALs that fit under <paramref name="limit"/>, FINGERPRINT. No SOFTWARE. Returns
+    /// -1 when even the message without locals would be longer than <paramref name="limit"/>.</summary>
+    private static int WriteRendezvousMessage(Span<byte> destination, ushort type, ReadOnlySpan<byte> transaction,
+        in StunAddress mapped, ReadOnlySpan<byte> token, in StunAddress peer, ReadOnlySpan<StunAddress> peerLocals,
+        bool fingerprint, int limit)
+    {
+        int trailer = fingerprint ? Wire.StunAttribute.HeaderLength + 4 : 0;
+        var writer = new StunWriter(destination, type, transaction);
+        writer.WriteXorAddress(Wire.StunAttribute.XorMappedAddress, in mapped);
+        if (!token.IsEmpty)
+        {
+            writer.WriteBytes(Wire.StunAttribute.PosternToken, token);
+        }
+        if (!peer.IsEmpty)
+        {
+            writer.WriteXorAddress(Wire.StunAttribute.PosternPeer, in peer);
+        }
+        foreach (StunAddress local in peerLocals)
+        {
+            if (writer.Length + local.AttributeLength + trailer <= limit)
+            {
+                writer.WriteXorAddress(Wire.StunAttribute.PosternPeerLocal, in local);
+            }
+        }
+        if (fingerprint)
+        {
+            writer.WriteFingerprint();
+        }
+        int length = writer.Finish();
+        return length > limit ? -1 : length;
     }
 
     private int WriteError(Span<byte> reply, ushort type, ReadOnlySpan<byte> transaction, in StunRequest parsed, int code,

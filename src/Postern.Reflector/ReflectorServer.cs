@@ -15,6 +15,11 @@ public sealed class ReflectorServer : IRole, IDisposable
     private readonly List<StunTcpServer> _tcpServers = new();
     private readonly List<string> _bound = new();
 
+    /// <summary>One socket per UDP listener (an RFC 5780 server has four), indexed by the listener
+    /// numbers the workers store in the rendezvous table: an indication leaves from the listener
+    /// the first peer used, whichever worker sends it.</summary>
+    private readonly List<UdpSocket> _listeners = new();
+
     public ReflectorServer(ReflectorOptions options)
     {
         string? problem = Validate(options);
@@ -24,8 +29,9 @@ public sealed class ReflectorServer : IRole, IDisposable
         }
         Options = options;
         RateLimiter? limiter = options.RateLimit.Enabled ? new RateLimiter(options.RateLimit) : null;
-        Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter);
-        Counters.AddTo(Metrics);
+        Rendezvous = options.Rendezvous ? new RendezvousTable(options.RendezvousTableSize) : null;
+        Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter, Rendezvous);
+        Counters.AddTo(Metrics, Rendezvous);
         try
         {
             Bind();
@@ -43,6 +49,9 @@ public sealed class ReflectorServer : IRole, IDisposable
 
     public ReflectorCounters Counters { get; } = new();
 
+    /// <summary>Null with --no-rendezvous.</summary>
+    public RendezvousTable? Rendezvous { get; }
+
     public MetricSet Metrics { get; } = new("reflector");
 
     /// <summary>What it serves, for the ready line and systemd's STATUS=.</summary>
@@ -55,7 +64,8 @@ public sealed class ReflectorServer : IRole, IDisposable
                 (rate.Enabled
                     ? $"rate limit {rate.PerSourceRate}/s burst {rate.PerSourceBurst} per /{rate.Ipv4PrefixLength} and /{rate.Ipv6PrefixLength}, global {(rate.GlobalRate == 0 ? "unlimited" : rate.GlobalRate + "/s")}"
                     : "no rate limit") +
-                (Options.StrictSize ? "; strict size" : "");
+                (Options.StrictSize ? "; strict size" : "") +
+                (Options.Rendezvous ? $"; rendezvous table {Options.RendezvousTableSize}" : "; no rendezvous");
         }
     }
 
@@ -114,6 +124,10 @@ public sealed class ReflectorServer : IRole, IDisposable
         {
             return "--rate-table must be between 4 and 16777216 entries.";
         }
+        if (options.RendezvousTableSize is < RendezvousTable.MinCapacity or > RendezvousTable.MaxCapacity)
+        {
+            return "--rendezvous-table must be between 1 and 1048576 entries.";
+        }
         if (System.Text.Encoding.UTF8.GetByteCount(options.Software) > ReflectorResponder.MaxSoftwareBytes || options.Software.Length >= 128)
         {
             return "--software must be fewer than 128 characters (RFC 8489 section 14.14).";
@@ -159,11 +173,16 @@ public sealed class ReflectorServer : IRole, IDisposable
             else
             {
                 ushort port = endpoint.Port;
+                int listener = _listeners.Count;
                 for (int w = 0; w < Options.Workers; w++)
                 {
                     UdpSocket socket = Open(endpoint.Address, port);
                     port = socket.Port; // port 0: every worker joins the first one's port
-                    _workers.Add(new UdpWorker(socket, null, null, 0, Responder, Counters, Options.LogRequests));
+                    if (w == 0)
+                    {
+                        _listeners.Add(socket);
+                    }
+                    _workers.Add(new UdpWorker(socket, null, null, 0, listener, Responder, Counters, Options.LogRequests));
                 }
                 _bound.Add((endpoint with { Port = port }).ToString());
             }
@@ -174,16 +193,21 @@ public sealed class ReflectorServer : IRole, IDisposable
     {
         var endpoints = new StunEndpoints(primary.Address, primary.Port, alternate.Address, (ushort)alternate.Port);
         Endpoints = endpoints;
+        int first = _listeners.Count;
         for (int w = 0; w < Options.Workers; w++)
         {
             var sockets = new UdpSocket[StunEndpoints.Count];
             for (int i = 0; i < StunEndpoints.Count; i++)
             {
                 sockets[i] = Open(endpoints.IPAddressOf(i), endpoints.Port(i));
+                if (w == 0)
+                {
+                    _listeners.Add(sockets[i]);
+                }
             }
             for (int i = 0; i < StunEndpoints.Count; i++)
             {
-                _workers.Add(new UdpWorker(sockets[i], sockets, endpoints, i, Responder, Counters, Options.LogRequests));
+                _workers.Add(new UdpWorker(sockets[i], sockets, endpoints, i, first, Responder, Counters, Options.LogRequests));
             }
         }
         for (int i = 0; i < StunEndpoints.Count; i++)
@@ -203,7 +227,7 @@ public sealed class ReflectorServer : IRole, IDisposable
     {
         for (int i = 0; i < _workers.Count; i++)
         {
-            _workers[i].Start(string.Create(CultureInfo.InvariantCulture, $"udp-worker-{i}"));
+            _workers[i].Start(string.Create(CultureInfo.InvariantCulture, $"udp-worker-{i}"), _listeners.ToArray());
         }
         foreach (StunTcpServer server in _tcpServers)
         {
@@ -235,5 +259,6 @@ public sealed class ReflectorServer : IRole, IDisposable
         _workers.Clear();
         _tcpServers.Clear();
         _sockets.Clear();
+        _listeners.Clear();
     }
 }

@@ -108,6 +108,19 @@ internal sealed class ReflectorCommand
         DefaultValueFactory = _ => 1024,
     };
 
+    public Option<int> RendezvousTable { get; } = new("--rendezvous-table")
+    {
+        HelpName = "N",
+        Description = "Rendezvous tokens held at once for postern-punch (a fixed table; an entry lives 60 s after its " +
+                      "last request; new tokens are refused while it is full)",
+        DefaultValueFactory = _ => Postern.Reflector.RendezvousTable.DefaultCapacity,
+    };
+
+    public Option<bool> NoRendezvous { get; } = new("--no-rendezvous")
+    {
+        Description = "Do not pair postern-punch peers: requests with a rendezvous token get a plain Binding answer",
+    };
+
     public HostCommandLine Host { get; } = new();
 
     public RootCommand Build()
@@ -115,7 +128,8 @@ internal sealed class ReflectorCommand
         var root = new RootCommand(
             "postern-reflector: tells every client its public address and port. Any UDP datagram that is not STUN " +
             "gets \"Your address is ('203.0.113.7', 40060)\\n\"; STUN Binding requests (RFC 8489, RFC 3489, RFC 5780 " +
-            "with --alternate) get a STUN answer, over UDP and TCP. Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
+            "with --alternate) get a STUN answer, over UDP and TCP. Over UDP it pairs postern-punch peers that send the same " +
+            "rendezvous token (docs/punch-protocol.md). Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
         root.Options.Add(Listen);
         root.Options.Add(Alternate);
         root.Options.Add(Workers);
@@ -130,6 +144,8 @@ internal sealed class ReflectorCommand
         root.Options.Add(RateTable);
         root.Options.Add(NoRateLimit);
         root.Options.Add(MaxTcpConnections);
+        root.Options.Add(RendezvousTable);
+        root.Options.Add(NoRendezvous);
         Host.AddTo(root);
         return root;
     }
@@ -146,6 +162,8 @@ internal sealed class ReflectorCommand
             LogRequests = result.GetValue(LogRequests),
             Software = result.GetValue(Software) ?? "",
             MaxTcpConnections = result.GetValue(MaxTcpConnections),
+            Rendezvous = !result.GetValue(NoRendezvous),
+            RendezvousTableSize = result.GetValue(RendezvousTable),
             RateLimit = new RateLimitOptions
             {
                 Enabled = !result.GetValue(NoRateLimit),

@@ -51,51 +51,6 @@ public class LoopbackTests
         return answers;
     }
 
-    /// <summary>Lines of the counter summary (SIGUSR1, the stop): "stats: ...", with the
-    /// program's name or a journald priority prefix.</summary>
-    private static readonly Regex s_counterLine = new(@"^(?:<\d>|postern-reflector: )stats: ", RegexOptions.Multiline);
-
-    private static string[] CounterLines(string output) =>
-        output.Split('\n').Select(line => line.TrimEnd('\r')).Where(line => s_counterLine.IsMatch(line)).ToArray();
-
-    /// <summary>One counter's value from a summary line; a counter that is not there fails.</summary>
-    private static long Counter(string line, string name)
-    {
-        Match match = Regex.Match(line, @"(?:^|[ (])" + Regex.Escape(name) + @"=(\d+)");
-        Assert.True(match.Success, $"no counter {name} in: {line}");
-        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Asks for the counters (SIGUSR1) until a summary line says what
-    /// <paramref name="done"/> waits for, and returns that line.</summary>
-    private static string PollCounters(BackgroundProcess reflector, Func<string, bool> done, TimeSpan timeout)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        string last = "";
-        while (clock.Elapsed < timeout)
-        {
-            int seen = CounterLines(reflector.Output).Length;
-            reflector.Signal(10); // SIGUSR1
-            var wait = System.Diagnostics.Stopwatch.StartNew();
-            string[] lines;
-            while ((lines = CounterLines(reflector.Output)).Length <= seen && wait.Elapsed < TimeSpan.FromSeconds(5))
-            {
-                Thread.Sleep(20);
-            }
-            if (lines.Length > seen)
-            {
-                last = lines[^1];
-                if (done(last))
-                {
-                    return last;
-                }
-            }
-            Thread.Sleep(100);
-        }
-        Assert.Fail($"the counters never said what the test waits for; last: {last}\n{reflector.Output}");
-        return last;
-    }
-
     [RootFact]
     public void RateLimitingHoldsAFloodToItsBudgetWhileAnotherSourceIsServed()
     {
@@ -124,12 +79,12 @@ public class LoopbackTests
         // The kernel may drop part of a flood before the reflector reads it, so the totals are not
         // exact; what is: every answer the clients got was counted, the flood was limited, and
         // nothing was counted as malformed.
-        string line = PollCounters(reflector, l => Counter(l, "answered") >= flooded + 5, TimeSpan.FromSeconds(20));
-        long answered = Counter(line, "answered");
-        long limited = Counter(line, "rate-limited");
+        string line = Reflector.PollCounters(reflector, l => Reflector.Counter(l, "answered") >= flooded + 5, TimeSpan.FromSeconds(20));
+        long answered = Reflector.Counter(line, "answered");
+        long limited = Reflector.Counter(line, "rate-limited");
         Assert.InRange(answered, flooded + 5, 2005);
         Assert.InRange(limited, 1, 2000 - flooded);
-        Assert.Equal(0, Counter(line, "malformed"));
+        Assert.Equal(0, Reflector.Counter(line, "malformed"));
     }
 
     [RootFact]
@@ -175,13 +130,13 @@ public class LoopbackTests
         // output is in, not after a sleep.
         reflector.Signal(10); // SIGUSR1
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (CounterLines(reflector.Output).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        while (Reflector.CounterLines(reflector.Output).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
         {
             Thread.Sleep(20);
         }
-        string[] lines = CounterLines(reflector.Output);
+        string[] lines = Reflector.CounterLines(reflector.Output);
         Assert.True(lines.Length > 0, reflector.Output);
-        Assert.Equal(0, Counter(lines[0], "answered"));
+        Assert.Equal(0, Reflector.Counter(lines[0], "answered"));
         Assert.False(reflector.HasExited);
 
         reflector.Signal(15); // SIGTERM
@@ -190,7 +145,7 @@ public class LoopbackTests
         Assert.Contains("postern-reflector: stopping on SIGTERM\n", reflector.Output, StringComparison.Ordinal);
         Assert.Contains("postern-reflector: stopped\n", reflector.Output, StringComparison.Ordinal);
         // One counter line for the SIGUSR1, one at the stop: counted now that all output is in.
-        Assert.Equal(2, CounterLines(reflector.Output).Length);
+        Assert.Equal(2, Reflector.CounterLines(reflector.Output).Length);
         // STATUS= updates came with each counter line; STOPPING=1 is the last datagram.
         Assert.Equal("STOPPING=1\nSTATUS=stopping on SIGTERM", notify.ReceiveSkippingStatus(timeout));
     }

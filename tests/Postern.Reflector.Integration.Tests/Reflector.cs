@@ -46,4 +46,49 @@ internal static class Reflector
         Assert.True(match.Success, $"no {transportAndHost} in: {process.Output}");
         return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>Lines of the counter summary (SIGUSR1, the stop): "stats: ...", with the
+    /// program's name or a journald priority prefix.</summary>
+    private static readonly Regex s_counterLine = new(@"^(?:<\d>|postern-reflector: )stats: ", RegexOptions.Multiline);
+
+    public static string[] CounterLines(string output) =>
+        output.Split('\n').Select(line => line.TrimEnd('\r')).Where(line => s_counterLine.IsMatch(line)).ToArray();
+
+    /// <summary>One counter's value from a summary line; a counter that is not there fails.</summary>
+    public static long Counter(string line, string name)
+    {
+        Match match = Regex.Match(line, @"(?:^|[ (])" + Regex.Escape(name) + @"=(\d+)");
+        Assert.True(match.Success, $"no counter {name} in: {line}");
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Asks for the counters (SIGUSR1) until a summary line says what
+    /// <paramref name="done"/> waits for, and returns that line.</summary>
+    public static string PollCounters(BackgroundProcess reflector, Func<string, bool> done, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string last = "";
+        while (clock.Elapsed < timeout)
+        {
+            int seen = CounterLines(reflector.Output).Length;
+            reflector.Signal(10); // SIGUSR1
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            string[] lines;
+            while ((lines = CounterLines(reflector.Output)).Length <= seen && wait.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(20);
+            }
+            if (lines.Length > seen)
+            {
+                last = lines[^1];
+                if (done(last))
+                {
+                    return last;
+                }
+            }
+            Thread.Sleep(100);
+        }
+        Assert.Fail($"the counters never said what the test waits for; last: {last}\n{reflector.Output}");
+        return last;
+    }
 }
