@@ -146,13 +146,9 @@ public sealed class Puncher
                 readable.Add(port.Socket);
             }
             Socket.Select(readable, null, null, waitMicroseconds);
-            if (readable.Count == 0)
-            {
-                continue;
-            }
             foreach (PunchPort port in ports)
             {
-                if (!readable.Contains(port.Socket))
+                if (readable.Count == 0 || !readable.Contains(port.Socket))
                 {
                     continue;
                 }

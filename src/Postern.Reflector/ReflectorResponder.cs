@@ -219,6 +219,8 @@ public sealed class ReflectorResponder
             LocalCount = parsed.LocalCount,
             Locals = parsed.Locals,
             RequestLength = request.Length,
+            HasInfo = parsed.HasInfo,
+            Info = parsed.Info,
             Listener = listener,
             Route = route,
         };
@@ -232,17 +234,17 @@ public sealed class ReflectorResponder
             case RendezvousResult.Registered:
             case RendezvousResult.Waiting:
                 length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
-                    token, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
+                    token, default, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
                 break;
             case RendezvousResult.Paired:
             case RendezvousResult.PairedAgain:
                 length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
-                    token, in other.Mapping, other.LocalAddresses, fingerprint, SizeLimit(request.Length, in other.Mapping));
+                    token, in other.Mapping, other.InfoBytes, other.LocalAddresses, fingerprint, SizeLimit(request.Length, in other.Mapping));
                 if (result == RendezvousResult.Paired && length > 0)
                 {
                     // The indication goes with the answer that caused it: both or neither.
                     indicationLength = WriteRendezvousMessage(indication, StunMessageType.BindingIndication, other.Transaction,
-                        in other.Mapping, token, in requester.Mapping, requester.LocalAddresses, fingerprint: true,
+                        in other.Mapping, token, in requester.Mapping, requester.InfoBytes, requester.LocalAddresses, fingerprint: true,
                         SizeLimit(other.RequestLength, in requester.Mapping));
                     if (indicationLength > 0)
                     {
@@ -273,7 +275,7 @@ public sealed class ReflectorResponder
                 break;
             default:
                 length = WriteRendezvousMessage(reply, StunMessageType.BindingSuccessResponse, transaction, in requester.Mapping,
-                    default, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
+                    default, default, default, default, fingerprint, SizeLimit(request.Length, in requester.Mapping));
                 break;
         }
         if (length <= 0)
@@ -286,12 +288,12 @@ public sealed class ReflectorResponder
 
     private int SizeLimit(int requestLength, in StunAddress peer) => _strictSize ? requestLength : requestLength + peer.AttributeLength;
 
-    /// <summary>XOR-MAPPED-ADDRESS, POSTERN-TOKEN (when given), POSTERN-PEER (when not empty), the
-    /// POSTERN-PEER-LOCALs that fit under <paramref name="limit"/>, FINGERPRINT. No SOFTWARE. Returns
+    /// <summary>XOR-MAPPED-ADDRESS, POSTERN-TOKEN (when given), POSTERN-PEER (when not empty),
+    /// POSTERN-PEER-INFO and the POSTERN-PEER-LOCALs that fit under <paramref name="limit"/>, FINGERPRINT. No SOFTWARE. Returns
     /// -1 when even the message without locals would be longer than <paramref name="limit"/>.</summary>
     private static int WriteRendezvousMessage(Span<byte> destination, ushort type, ReadOnlySpan<byte> transaction,
-        in StunAddress mapped, ReadOnlySpan<byte> token, in StunAddress peer, ReadOnlySpan<StunAddress> peerLocals,
-        bool fingerprint, int limit)
+        in StunAddress mapped, ReadOnlySpan<byte> token, in StunAddress peer, ReadOnlySpan<byte> peerInfo,
+        ReadOnlySpan<StunAddress> peerLocals, bool fingerprint, int limit)
     {
         int trailer = fingerprint ? Wire.StunAttribute.HeaderLength + 4 : 0;
         var writer = new StunWriter(destination, type, transaction);
@@ -303,6 +305,10 @@ public sealed class ReflectorResponder
         if (!peer.IsEmpty)
         {
             writer.WriteXorAddress(Wire.StunAttribute.PosternPeer, in peer);
+        }
+        if (!peerInfo.IsEmpty && writer.Length + Wire.StunAttribute.HeaderLength + peerInfo.Length + trailer <= limit)
+        {
+            writer.WriteBytes(Wire.StunAttribute.PosternPeerInfo, peerInfo);
         }
         foreach (StunAddress local in peerLocals)
         {

@@ -13,6 +13,14 @@ public struct RendezvousPeer
     public int LocalCount;
     public StunResponse.AddressList Locals;
     public int RequestLength;
+
+    /// <summary>POSTERN-INFO of its latest request, for the other peer (empty when it sent none).</summary>
+    public bool HasInfo;
+    public StunResponse.Info8 Info;
+
+    [System.Diagnostics.CodeAnalysis.UnscopedRef]
+    public readonly ReadOnlySpan<byte> InfoBytes => HasInfo ? (ReadOnlySpan<byte>)Info : default;
+
     public StunResponse.Transaction16 Transaction;
 
     /// <summary>The server's index of the UDP listener the request came to; -1 when the request

@@ -32,6 +32,10 @@ public struct StunRequest
     public int LocalCount;
     public StunResponse.AddressList Locals;
 
+    /// <summary>POSTERN-INFO: 8 bytes for the peer, passed on unread.</summary>
+    public bool HasInfo;
+    public StunResponse.Info8 Info;
+
     public readonly int Class => StunMessageType.ClassOf(MessageType);
 
     public readonly ushort Method => StunMessageType.MethodOf(MessageType);
@@ -118,6 +122,14 @@ public struct StunRequest
                 {
                     value.CopyTo(request.Token);
                     request.HasToken = true;
+                }
+            }
+            else if (type == StunAttribute.PosternInfo)
+            {
+                if (value.Length == StunAttribute.PosternInfoLength && !request.HasInfo)
+                {
+                    value.CopyTo(request.Info);
+                    request.HasInfo = true;
                 }
             }
             else if (type == StunAttribute.PosternLocal)
