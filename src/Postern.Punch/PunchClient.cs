@@ -60,8 +60,12 @@ public sealed class PunchClient
         IPEndPoint server = chosen.Resolve(family);
         var ports = new List<PunchPort>();
         long started = Stopwatch.GetTimestamp();
+        Socket? local = null;
         try
         {
+            // The forwarded port is taken first: a port in use fails before anyone is paired,
+            // and a program may start sending to it while the punch runs.
+            local = options.Forward is { } listen ? BindForward(listen) : null;
             PunchPort main = PunchPort.Open(family, options.LocalPort);
             ports.Add(main);
             int localPort = main.LocalEndPoint.Port;
@@ -140,7 +144,12 @@ public sealed class PunchClient
             // Openers first, probes one round trip to the reflector later (at least 5 ms, at most
             // 200): the peer's openers are out by then, so our probes do not poison its NAT.
             double lead = Math.Clamp(pair.ServerRoundTrip.TotalMilliseconds, 5, 200);
-            PunchSettings settings = options.Punch with { OpenerLead = TimeSpan.FromMilliseconds(lead) };
+            // A held path needs no linger: the forwarder answers the peer's probes itself.
+            PunchSettings settings = options.Punch with
+            {
+                OpenerLead = TimeSpan.FromMilliseconds(lead),
+                Linger = local is null ? options.Punch.Linger : TimeSpan.Zero,
+            };
             IPEndPoint publicEndPoint = pair.Mapped;
             var puncher = new Puncher(key, _senderId, settings, _counters)
             {
@@ -153,9 +162,9 @@ public sealed class PunchClient
                 return ExitCodes.Startup;
             }
 
-            if (options.Forward is { } forward)
+            if (local is not null)
             {
-                return Hold(chosenPath, forward, key, options.Hold, ports, cancel);
+                return Hold(chosenPath, local, key, options.Hold, ports, cancel);
             }
             if (chosenPath.Kind == CandidateKind.Relay)
             {
@@ -195,7 +204,23 @@ public sealed class PunchClient
         finally
         {
             Dispose(ports);
+            local?.Dispose();
             Log.Info(_counters.ToMetrics().StatsLine());
+        }
+    }
+
+    private static Socket BindForward(IPEndPoint listen)
+    {
+        var local = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            local.Bind(listen);
+            return local;
+        }
+        catch (SocketException e)
+        {
+            local.Dispose();
+            throw new IOException($"--forward {Endpoints.Format(listen)}: {e.Message}", e);
         }
     }
 
@@ -245,7 +270,7 @@ public sealed class PunchClient
         }
     }
 
-    private int Hold(ConfirmedPath path, IPEndPoint forward, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
+    private int Hold(ConfirmedPath path, Socket local, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
     {
         // Every socket but the chosen one goes: the birthday ports, a relay not used.
         foreach (PunchPort port in ports)
@@ -257,16 +282,6 @@ public sealed class PunchClient
         }
         ports.Clear();
         ports.Add(path.Port);
-        using var local = new Socket(forward.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            local.Bind(forward);
-        }
-        catch (SocketException e)
-        {
-            Log.Error($"--forward {Endpoints.Format(forward)}: {e.Message}");
-            return ExitCodes.Startup;
-        }
         Log.Info($"forwarding {Endpoints.Format((IPEndPoint)local.LocalEndPoint!)} <-> {Endpoints.Format(path.Peer)} (path {PunchedLine.PathName(path.Kind)})");
         var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters);
         Forwarder.End end = forwarder.Run(local, cancel);
@@ -280,8 +295,10 @@ public sealed class PunchClient
         IPEndPoint? forward, HoldSettings hold, CancellationToken cancel)
     {
         var ports = new List<PunchPort>();
+        Socket? local = null;
         try
         {
+            local = forward is not null ? BindForward(forward) : null;
             IPEndPoint server = serverAddress.Resolve(AddressFamily.InterNetwork);
             PunchPort main = PunchPort.Open(server.AddressFamily, localPort);
             ports.Add(main);
@@ -309,7 +326,7 @@ public sealed class PunchClient
                 return ExitCodes.Usage;
             }
             byte[] key = ManualKey(mapped, peer);
-            var puncher = new Puncher(key, _senderId, settings with { OpenerLead = TimeSpan.Zero }, _counters)
+            var puncher = new Puncher(key, _senderId, settings with { OpenerLead = TimeSpan.Zero, Linger = local is null ? settings.Linger : TimeSpan.Zero }, _counters)
             {
                 ClassicPeer = peer,
                 QuietPeriod = quiet,
@@ -321,9 +338,9 @@ public sealed class PunchClient
             {
                 return ExitCodes.Startup;
             }
-            if (forward is not null)
+            if (local is not null)
             {
-                return Hold(path, forward, key, hold, ports, cancel);
+                return Hold(path, local, key, hold, ports, cancel);
             }
             return ExitCodes.Ok;
         }
@@ -340,6 +357,7 @@ public sealed class PunchClient
         finally
         {
             Dispose(ports);
+            local?.Dispose();
             Log.Info(_counters.ToMetrics().StatsLine());
         }
     }

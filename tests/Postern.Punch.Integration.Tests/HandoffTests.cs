@@ -123,6 +123,8 @@ public class HandoffTests
             Assert.Equal("relay", pa.Path);
             Assert.Equal("relay", pb.Path);
             Assert.Equal(PunchLab.RelayAddress, pb.PeerIp);
+            Assert.True(first.WaitForOutput("forwarding 127.0.0.1:7000", Punch.Timeout), first.Output);
+            Assert.True(second.WaitForOutput("forwarding 127.0.0.1:7000", Punch.Timeout), second.Output);
             string fileA = Path.Combine(scratch.Path, "a.out");
             string fileB = Path.Combine(scratch.Path, "b.out");
             using BackgroundProcess socatA = StartSocat(lab.A, "a", fileA);
