@@ -22,4 +22,14 @@ public static class PathChoice
     /// being probed, because a LAN answer usually arrives within a few milliseconds.</summary>
     public static bool IsFinal(ConfirmedPath best, bool lanCandidatesPending) =>
         best.Kind == CandidateKind.Lan || !lanCandidatesPending;
+
+    /// <summary>How long LAN candidates still get once <paramref name="best"/> is confirmed: the
+    /// LAN probes went out with the others, over a shorter path, so a LAN answer that has not come
+    /// within twice the best path's round trip (at least 10 ms) is not coming; never more than
+    /// <paramref name="limit"/>.</summary>
+    public static TimeSpan Grace(ConfirmedPath best, TimeSpan limit)
+    {
+        TimeSpan grace = TimeSpan.FromTicks(Math.Max(2 * best.RoundTrip.Ticks, TimeSpan.FromMilliseconds(10).Ticks));
+        return grace < limit ? grace : limit;
+    }
 }

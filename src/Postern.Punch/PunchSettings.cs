@@ -20,7 +20,8 @@ public sealed record PunchSettings
     /// are out before our probes reach its NAT (set from the round trip to the reflector).</summary>
     public TimeSpan OpenerLead { get; init; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>After the first confirmed path that is not LAN, how long LAN candidates still get.</summary>
+    /// <summary>After the first confirmed path that is not LAN, the longest LAN candidates still get
+    /// (<see cref="PathChoice.Grace"/>: twice the round trip, at least 10 ms, at most this).</summary>
     public TimeSpan LanGrace { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long a side that is done keeps answering, so that the peer completes too.</summary>

@@ -171,7 +171,7 @@ public sealed class Puncher
                 }
                 ConfirmedPath best = PathChoice.Choose(_confirmed)!;
                 bool lanPending = _targets.Exists(t => t.Candidate.Kind == CandidateKind.Lan && !t.Confirmed);
-                if (PathChoice.IsFinal(best, lanPending) || now - firstConfirmed >= Ticks(_settings.LanGrace))
+                if (PathChoice.IsFinal(best, lanPending) || now - firstConfirmed >= Ticks(PathChoice.Grace(best, _settings.LanGrace)))
                 {
                     done = now;
                     Chosen = best;

@@ -57,4 +57,13 @@ public class PathChoiceTests
         Assert.Equal(new[] { "lan 198.51.100.18:50000", "relay 203.0.113.20:1080", "direct 203.0.113.2:50000" },
             candidates.Select(c => c.ToString()));
     }
+
+    [Fact]
+    public void Lan_candidates_get_twice_the_round_trip_at_least_10_ms_at_most_the_limit()
+    {
+        TimeSpan limit = TimeSpan.FromMilliseconds(200);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), PathChoice.Grace(Path(CandidateKind.Direct, 1), limit));
+        Assert.Equal(TimeSpan.FromMilliseconds(60), PathChoice.Grace(Path(CandidateKind.Direct, 30), limit));
+        Assert.Equal(limit, PathChoice.Grace(Path(CandidateKind.Direct, 150), limit));
+    }
 }
