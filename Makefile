@@ -119,6 +119,7 @@ test-unit: build
 
 demo: deps build
 	bash tests/demo.sh
+	bash tests/demo-punch.sh
 
 # Measures and prints; never asserts. Every bench/*.bench.sh runs in turn (see bench/run.sh).
 bench: deps build

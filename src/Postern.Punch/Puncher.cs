@@ -106,6 +106,7 @@ public sealed class Puncher
         int sprayIndex = 0;
         long deadline = _start + Ticks(_settings.Timeout);
         long firstConfirmed = 0;
+        long graceEnds = 0;
         long done = 0;
         long lastPeerProbe = 0;
         var readable = new List<Socket>(ports.Count);
@@ -139,6 +140,10 @@ public sealed class Puncher
             }
 
             long wake = done != 0 ? now + Ticks(TimeSpan.FromMilliseconds(50)) : NextWake(now, sprayInterval != 0 ? nextSpray : long.MaxValue, deadline);
+            if (done == 0 && graceEnds != 0)
+            {
+                wake = Math.Min(wake, graceEnds); // the LAN grace ends without a datagram to wake us
+            }
             int waitMicroseconds = (int)Math.Clamp((wake - now) * 1_000_000 / Stopwatch.Frequency, 0, 100_000);
             readable.Clear();
             foreach (PunchPort port in ports)
@@ -171,7 +176,8 @@ public sealed class Puncher
                 }
                 ConfirmedPath best = PathChoice.Choose(_confirmed)!;
                 bool lanPending = _targets.Exists(t => t.Candidate.Kind == CandidateKind.Lan && !t.Confirmed);
-                if (PathChoice.IsFinal(best, lanPending) || now - firstConfirmed >= Ticks(PathChoice.Grace(best, _settings.LanGrace)))
+                graceEnds = firstConfirmed + Ticks(PathChoice.Grace(best, _settings.LanGrace));
+                if (PathChoice.IsFinal(best, lanPending) || now >= graceEnds)
                 {
                     done = now;
                     Chosen = best;

@@ -82,6 +82,49 @@ public class HandoffTests
     }
 
     [RootFact]
+    public void With_keep_a_lost_path_is_punched_again_through_the_reflector()
+    {
+        using var lab = new PunchLab();
+        using BackgroundProcess reflector = Punch.StartReflector(lab.Reflector);
+        string[] hold = { "--forward", "127.0.0.1:7000", "--keepalive", "1", "--consent-timeout", "3", "--keep" };
+        (BackgroundProcess first, BackgroundProcess second) = Punch.Pair(lab, hold, hold);
+        using (first)
+        using (second)
+        {
+            Punch.WaitPunched(first);
+            Punch.WaitPunched(second);
+            Assert.True(first.WaitForOutput("forwarding", Punch.Timeout));
+            Assert.True(second.WaitForOutput("forwarding", Punch.Timeout));
+            // NAT A drops the site's UDP for longer than the consent timeout, then lets it through.
+            lab.A.Nat.Check("iptables", "-I", "FORWARD", "-p", "udp", "-j", "DROP");
+            Assert.True(first.WaitForOutput("re-punching (--keep), round 2", TimeSpan.FromSeconds(15)), first.Output);
+            Assert.True(second.WaitForOutput("re-punching (--keep), round 2", TimeSpan.FromSeconds(15)), second.Output);
+            lab.A.Nat.Check("iptables", "-D", "FORWARD", "-p", "udp", "-j", "DROP");
+            Assert.True(WaitForCount(first, "punched local=", 2, Punch.Timeout), first.Output);
+            Assert.True(WaitForCount(second, "punched local=", 2, Punch.Timeout), second.Output);
+            Assert.False(first.HasExited);
+            Assert.False(second.HasExited);
+            first.Signal(15);
+            Assert.Equal(0, Punch.WaitExit(first));
+            Assert.Equal(0, Punch.WaitExit(second, TimeSpan.FromSeconds(10)));
+        }
+    }
+
+    private static bool WaitForCount(BackgroundProcess process, string text, int count, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (Regex.Matches(process.Output, Regex.Escape(text)).Count >= count)
+            {
+                return true;
+            }
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+
+    [RootFact]
     public void Exec_gets_the_ports_and_addresses_of_the_punch()
     {
         using var lab = new PunchLab();

@@ -17,10 +17,12 @@ public class ManualAndNatTypeTests
     /// <summary>Two manual runs; the first reads the peer's line <paramref name="gap"/> before the
     /// second. With a WAN firewall on both NATs any order and gap works.</summary>
     [RootTheory]
-    [InlineData(true, 0.0)]
-    [InlineData(true, 3.0)]
-    [InlineData(false, 0.3)]
-    public void Manual_connects_two_postern_punch_processes_whichever_reads_first(bool firewall, double gap)
+    [InlineData(true, 0.0, false)]
+    [InlineData(true, 3.0, false)]
+    [InlineData(true, 3.0, true)]
+    [InlineData(false, 0.3, false)]
+    [InlineData(false, 0.3, true)]
+    public void Manual_connects_two_postern_punch_processes_whichever_reads_first(bool firewall, double gap, bool aReadsFirst)
     {
         using var lab = new PunchLab(new SiteOptions { WanFirewall = firewall }, new SiteOptions { WanFirewall = firewall });
         using var scratch = new ScratchDirectory("punch");
@@ -37,11 +39,14 @@ public class ManualAndNatTypeTests
             string lineA = LineOf(a);
             string lineB = LineOf(b);
             // People paste with stray characters around the line.
-            writeB.WriteLine("<alice> " + lineA + " :)");
-            writeB.Flush();
+            (StreamWriter early, string earlyLine, StreamWriter late, string lateLine) = aReadsFirst
+                ? (writeA, ">> " + lineB, writeB, "<alice> " + lineA + " :)")
+                : (writeB, "<alice> " + lineA + " :)", writeA, ">> " + lineB);
+            early.WriteLine(earlyLine);
+            early.Flush();
             Thread.Sleep(TimeSpan.FromSeconds(gap));
-            writeA.WriteLine(">> " + lineB);
-            writeA.Flush();
+            late.WriteLine(lateLine);
+            late.Flush();
             Punched pa = Punch.WaitPunched(a);
             Punched pb = Punch.WaitPunched(b);
             Assert.Equal(PunchLab.SiteBPublicAddress, pa.PeerIp);
