@@ -2,7 +2,10 @@
 # listed, so that every role the build produced is packaged and a role not built yet is skipped.
 #   RID       the .NET runtime identifier the binaries were built for (linux-x64, linux-arm64)
 #   BIN       the AOT output (every postern-X, with its stripped symbols in postern-X.dbg)
-#   ROLES     the roles present there, e.g. "postern-aaaa postern-reflector"
+#   ROLES     the roles present there, e.g. "postern-aaaa postern-punch postern-reflector"
+#   SERVICES  those of them that are services: each has a unit, a defaults file, an OpenWrt
+#             init script and a UCI config (packaging/systemd, default, openwrt)
+#   COMMANDS  those of them that packaging/commands names: a binary and a man page, nothing else
 #   VERSION   from the repository's VERSION file, the one place the version comes from
 #   SOURCE_DATE_EPOCH  the last commit's time, so that rebuilt packages are byte-identical
 set -euo pipefail
@@ -32,12 +35,43 @@ if [ -z "$ROLES" ]; then
     exit 1
 fi
 
-# Per-role files are optional: a role without a unit, say, is packaged without one, with a note.
+# The per-role files any role may have or lack (a man page include, a description line).
 role_file() { # role_file DIR ROLE SUFFIX: prints the path when the file exists
     local path="$PACKAGING/$1/$2$3"
     [ -f "$path" ] && printf '%s\n' "$path"
     return 0
 }
+
+# Services and commands, by packaging/commands. The files a service needs, and a command must not
+# have, are checked here, so that the declaration and packaging/ cannot drift apart: a command
+# with a unit would otherwise be enabled by nobody, and a service without one never started.
+SERVICE_FILES="systemd/%s.service default/%s openwrt/%s.init openwrt/%s.config"
+DECLARED_COMMANDS=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$PACKAGING/commands")
+SERVICES=
+COMMANDS=
+for role in $ROLES; do
+    if printf '%s\n' "$DECLARED_COMMANDS" | grep -qxF "$role"; then
+        for pattern in $SERVICE_FILES; do
+            file=${pattern//%s/$role}
+            if [ -e "$PACKAGING/$file" ]; then
+                echo "$role is a command (packaging/commands) but packaging/$file exists: a command has no unit, defaults, init script or UCI config" >&2
+                exit 1
+            fi
+        done
+        COMMANDS="$COMMANDS $role"
+    else
+        for pattern in $SERVICE_FILES; do
+            file=${pattern//%s/$role}
+            if [ ! -f "$PACKAGING/$file" ]; then
+                echo "$role is a service (not in packaging/commands) but has no packaging/$file: add it, or name the role in packaging/commands" >&2
+                exit 1
+            fi
+        done
+        SERVICES="$SERVICES $role"
+    fi
+done
+SERVICES=${SERVICES# }
+COMMANDS=${COMMANDS# }
 
 # RID to package architecture names: Debian's, rpm's, and OpenWrt's package architecture of the
 # generic target for that CPU (x86/64, armsr/armv8, armsr/armv7).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds postern_<version>_<arch>.deb and postern-dbgsym_<version>_<arch>.deb from the AOT
 # binaries in build/RID/bin and the man pages of build-man.sh, with dpkg-deb. Every role present in
-# build/RID/bin is packaged with its unit and defaults file (see roles.sh).
+# build/RID/bin is packaged with its man page; each service also with its unit and defaults file,
+# which the maintainer scripts and conffiles name; a command with nothing more (see roles.sh).
 source "$(dirname "$0")/../roles.sh"
 here="$PACKAGING/debian"
 DEB_VERSION="$VERSION-$PKG_RELEASE"
@@ -13,8 +14,7 @@ mkdir -p "$pkg/DEBIAN" "$dbg/DEBIAN"
 umask 022
 
 doc="$pkg/usr/share/doc/postern"
-install -d "$pkg/usr/sbin" "$pkg/usr/share/man/man8" "$pkg/lib/systemd/system" "$pkg/etc/default" \
-    "$doc" "$pkg/usr/share/lintian/overrides"
+install -d "$pkg/usr/sbin" "$pkg/usr/share/man/man8" "$doc" "$pkg/usr/share/lintian/overrides"
 units=
 conffiles=
 build_ids=
@@ -25,19 +25,6 @@ for role in $ROLES; do
     gzip -9n -c "$man" > "$pkg/usr/share/man/man8/$role.8.gz"
     chmod 0644 "$pkg/usr/share/man/man8/$role.8.gz"
 
-    unit=$(role_file systemd "$role" .service)
-    if [ -n "$unit" ]; then
-        install -m 0644 "$unit" "$pkg/lib/systemd/system/$role.service"
-        units="$units $role.service"
-    else
-        echo "deb: $role has no systemd unit in packaging/systemd; packaged without one" >&2
-    fi
-    defaults=$(role_file default "$role" "")
-    if [ -n "$defaults" ]; then
-        install -m 0644 "$defaults" "$pkg/etc/default/$role"
-        conffiles="$conffiles/etc/default/$role"$'\n'
-    fi
-
     # Debug symbols where gdb, and debuginfod clients, look them up: by build id.
     id=$(build_id "$BIN/$role")
     [ -n "$id" ] && [ -f "$BIN/$role.dbg" ] || { echo "$role: no build id or no $role.dbg" >&2; exit 1; }
@@ -45,6 +32,13 @@ for role in $ROLES; do
     install -d "$dbg/usr/lib/debug/.build-id/${id:0:2}"
     install -m 0644 "$BIN/$role.dbg" "$dbg/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
     build_ids="$build_ids $id"
+done
+# The services' units and defaults files (roles.sh has checked that each has both).
+for role in $SERVICES; do
+    install -D -m 0644 "$PACKAGING/systemd/$role.service" "$pkg/lib/systemd/system/$role.service"
+    install -D -m 0644 "$PACKAGING/default/$role" "$pkg/etc/default/$role"
+    units="$units $role.service"
+    conffiles="$conffiles/etc/default/$role"$'\n'
 done
 units=${units# }
 
@@ -60,7 +54,7 @@ CHANGELOG
 gzip -9n -c "$work/changelog" > "$doc/changelog.Debian.gz"
 install -m 0644 "$here/postern.lintian-overrides" "$pkg/usr/share/lintian/overrides/postern"
 
-# Maintainer scripts, for the units present.
+# Maintainer scripts, for the services' units; a command has none to enable or stop.
 for script in postinst prerm postrm; do
     if [ -n "$units" ]; then
         sed "s|@UNITS@|$units|g" "$here/$script.in" > "$pkg/DEBIAN/$script"

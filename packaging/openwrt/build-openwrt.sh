@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds postern-<version>-openwrt-<arch>.tar.gz: a tree that unpacks over the root filesystem of
 # an OpenWrt-like image (tar -xzf ... -C /): the binaries in /usr/sbin, a procd init script per
-# role in /etc/init.d, its UCI config in /etc/config, and the helper they share in
+# service in /etc/init.d, its UCI config in /etc/config (a command has neither, see
+# packaging/commands; and no man page, as OpenWrt ships none), and the helper they share in
 # /lib/functions, and in /usr/share/postern the package's metadata (an opkg-style control file:
 # version, architecture, SPDX licence) and the licence text. Every role present in build/RID/bin
 # is included (see roles.sh).
@@ -28,14 +29,11 @@ CONTROL
 chmod 0644 "$root/usr/share/postern/control"
 for role in $ROLES; do
     install -m 0755 "$BIN/$role" "$root/usr/sbin/$role"
-    init=$(role_file openwrt "$role" .init)
-    config=$(role_file openwrt "$role" .config)
-    if [ -n "$init" ] && [ -n "$config" ]; then
-        install -m 0755 "$init" "$root/etc/init.d/$role"
-        install -m 0644 "$config" "$root/etc/config/$role"
-    else
-        echo "openwrt: $role has no procd script or UCI config in packaging/openwrt; binary only" >&2
-    fi
+done
+# roles.sh has checked that each service has both.
+for role in $SERVICES; do
+    install -m 0755 "$here/$role.init" "$root/etc/init.d/$role"
+    install -m 0644 "$here/$role.config" "$root/etc/config/$role"
 done
 tarball="$PKG_OUT/postern-$VERSION-openwrt-$RPM_ARCH.tar.gz"
 rm -f "$PKG_OUT"/postern-*-openwrt-*.tar.gz

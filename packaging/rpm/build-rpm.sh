@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Builds postern-<version>-<release>.<arch>.rpm and postern-debuginfo-... with rpmbuild from the
-# AOT binaries in build/RID/bin and the man pages of build-man.sh (see postern.spec).
+# AOT binaries in build/RID/bin and the man pages of build-man.sh (see postern.spec): every role
+# with its man page, the services (roles.sh) also with their units and sysconfig files.
 source "$(dirname "$0")/../roles.sh"
 top="$PKG_OUT/rpm"
 rm -rf "$top"
 mkdir -p "$top"/{BUILD,BUILDROOT,RPMS,SPECS,SOURCES,SRPMS,tmp}
-units=
 for role in $ROLES; do
     [ -f "$PKG_OUT/man/$role.8" ] || { echo "$PKG_OUT/man/$role.8 missing: run make man" >&2; exit 1; }
-    if [ -n "$(role_file systemd "$role" .service)" ]; then
-        units="$units $role.service"
-    else
-        echo "rpm: $role has no systemd unit in packaging/systemd; packaged without one" >&2
-    fi
+done
+# The scriptlets' unit list: the services' only (roles.sh has checked that each has a unit).
+units=
+for role in $SERVICES; do
+    units="$units $role.service"
 done
 rm -f "$PKG_OUT"/postern-*.rpm
 # HOME points into the build tree so that no ~/.rpmmacros of the user changes the result.
@@ -26,6 +26,7 @@ HOME="$top" rpmbuild -bb --quiet --target "$RPM_ARCH" \
     --define "postern_version $VERSION" \
     --define "postern_release $PKG_RELEASE" \
     --define "postern_roles $ROLES" \
+    --define "postern_services $SERVICES" \
     --define "postern_units ${units# }" \
     --define "postern_license $SPDX_LICENSE" \
     --define "postern_bin $BIN" \

@@ -15,6 +15,8 @@ public sealed class Arm64Build
         Bin = Repository.BinFor(Rid);
         Packages = Repository.PackagesFor(Rid);
         Roles = SourceRoles().ToArray();
+        Services = Roles.Where(role => !RoleKinds.IsCommand(role)).ToArray();
+        Commands = Roles.Where(RoleKinds.IsCommand).ToArray();
         if (Arm64Tools.WhyNot() is not null)
         {
             return;
@@ -36,6 +38,12 @@ public sealed class Arm64Build
 
     /// <summary>The roles there are sources for: each must be built, packaged and runnable.</summary>
     public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>The roles that are services (packaged with a unit, init script and UCI config).</summary>
+    public IReadOnlyList<string> Services { get; }
+
+    /// <summary>The roles packaging/commands names: binary and man page only.</summary>
+    public IReadOnlyList<string> Commands { get; }
 
     /// <summary>The roles the Makefile builds: every src/postern-* project.</summary>
     public static IEnumerable<string> SourceRoles() =>

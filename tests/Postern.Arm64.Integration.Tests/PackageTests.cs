@@ -58,10 +58,15 @@ public sealed class PackageTests
         string[] depends = Field(_build.Deb, "Depends").Split(',').Select(d => d.Trim().Split(' ')[0]).ToArray();
         Assert.Equal(new[] { "iptables", "libc6", "libmnl0", "libnetfilter-queue1" }, depends.Order(StringComparer.Ordinal));
         Assert.Contains("libc6 (>= 2.34)", Field(_build.Deb, "Depends"), StringComparison.Ordinal);
+        // postern-punch's SHA-256 and HMAC load libssl through .NET's OpenSSL binding, at first use.
+        Assert.Equal("libssl3", Field(_build.Deb, "Recommends"));
 
         using var root = new ScratchDirectory("deb");
         string[] files = Unpack(root, $"dpkg-deb -x '{_build.Deb}' .");
         AssertBinariesAreTheBuiltAarch64Ones(root, files);
+        // Units for the services only: a command (packaging/commands) has none.
+        Assert.Equal(_build.Services.Select(r => $"/lib/systemd/system/{r}.service"),
+            files.Where(f => f.StartsWith("/lib/systemd/system/", StringComparison.Ordinal)));
         Assert.Equal(File.ReadAllBytes(Path.Combine(Repository.Root, "packaging", "debian", "copyright")),
             File.ReadAllBytes(root.Combine("usr", "share", "doc", "postern", "copyright")));
 
@@ -93,11 +98,14 @@ public sealed class PackageTests
         Assert.Contains("libnetfilter_queue.so.1()(64bit)", requires);
         Assert.Contains("libmnl.so.0()(64bit)", requires);
         Assert.DoesNotContain(requires, r => r.Contains("x86-64", StringComparison.Ordinal));
+        Assert.Equal("openssl-libs", Shell.Check("rpm", "-qp", "--recommends", _build.Rpm).Trim());
 
         using var root = new ScratchDirectory("rpm");
         string[] files = Unpack(root, $"rpm2archive - < '{_build.Rpm}' | tar -xzf -");
         AssertBinariesAreTheBuiltAarch64Ones(root, files);
         Assert.Contains("/usr/share/licenses/postern/LICENSE", files);
+        Assert.Equal(_build.Services.Select(r => $"/usr/lib/systemd/system/{r}.service"),
+            files.Where(f => f.StartsWith("/usr/lib/systemd/system/", StringComparison.Ordinal)));
     }
 
     [Arm64Fact]
@@ -112,10 +120,8 @@ public sealed class PackageTests
         Assert.Equal(_build.DebVersion, control["Version"]);
         Assert.Equal("aarch64_generic", control["Architecture"]);
         Assert.Equal("GPL-2.0-or-later AND MIT", control["License"]);
-        foreach (string role in _build.Roles)
-        {
-            Assert.Contains($"/etc/init.d/{role}", files);
-            Assert.Contains($"/etc/config/{role}", files);
-        }
+        // Init scripts and UCI configs for the services, none for a command.
+        Assert.Equal(_build.Services.Select(r => "/etc/init.d/" + r), files.Where(f => f.StartsWith("/etc/init.d/", StringComparison.Ordinal)));
+        Assert.Equal(_build.Services.Select(r => "/etc/config/" + r), files.Where(f => f.StartsWith("/etc/config/", StringComparison.Ordinal)));
     }
 }

@@ -47,19 +47,28 @@ public sealed class DebInstallTests : IDisposable
             // The installed binaries run, and find their shared libraries (libnetfilter_queue).
             Assert.Equal(_build.Version, Shell.Check("/usr/sbin/" + role, "--version").Trim());
             Assert.DoesNotContain("not found", Shell.Check("ldd", "/usr/sbin/" + role), StringComparison.Ordinal);
+            Assert.True(File.Exists($"/usr/share/man/man8/{role}.8.gz"));
+            string id = _build.BuildId(role);
+            Assert.True(File.Exists($"/usr/lib/debug/.build-id/{id[..2]}/{id[2..]}.debug"));
+        }
+        foreach (string role in _build.Services)
+        {
             // The unit as installed, with its binary and man page in place.
             CommandResult verify = Shell.Run("systemd-analyze", "verify", $"/lib/systemd/system/{role}.service");
             Assert.True(verify.Succeeded && verify.Error.Trim().Length == 0, verify.ToString());
             Assert.True(File.Exists("/etc/default/" + role));
             // Installed disabled: nothing enabled it.
             Assert.False(File.Exists($"/etc/systemd/system/multi-user.target.wants/{role}.service"), role + " was enabled by the install");
-            string id = _build.BuildId(role);
-            Assert.True(File.Exists($"/usr/lib/debug/.build-id/{id[..2]}/{id[2..]}.debug"));
+        }
+        foreach (string role in _build.Commands)
+        {
+            Assert.False(File.Exists($"/lib/systemd/system/{role}.service"), role + " is a command but got a unit");
+            Assert.False(File.Exists("/etc/default/" + role), role + " is a command but got a defaults file");
         }
 
         // An admin's change to a conffile survives an upgrade (here: the same version again,
         // which runs the maintainer scripts' upgrade paths).
-        string defaults = "/etc/default/" + _build.Roles[0];
+        string defaults = "/etc/default/" + _build.Services[0];
         File.AppendAllText(defaults, "# changed by the test\n");
         CommandResult upgrade = Dpkg("--force-confold", "-i", _build.Deb, _build.DebugDeb);
         Assert.True(upgrade.Succeeded, upgrade.ToString());

@@ -61,6 +61,10 @@ public sealed class DebPackageTests
         Assert.Contains("libnetfilter-queue1", depends);
         Assert.Contains("libmnl0", depends);
         Assert.Contains("iptables", depends);
+        // postern-punch's SHA-256 and HMAC load libssl through .NET's OpenSSL binding; the daemons
+        // never do, so it is recommended, not a dependency.
+        Assert.Equal("libssl3", Field(_build.Deb, "Recommends"));
+        Assert.DoesNotContain(depends, d => d.StartsWith("libssl", StringComparison.Ordinal));
 
         int installedKb = int.Parse(Field(_build.Deb, "Installed-Size"), System.Globalization.CultureInfo.InvariantCulture);
         long binariesKb = _build.Roles.Sum(role => new FileInfo(Path.Combine(Repository.Bin, role)).Length) / 1024;
@@ -68,17 +72,25 @@ public sealed class DebPackageTests
     }
 
     [Fact]
-    public void Package_carries_each_built_role_with_its_man_page_unit_and_defaults_file()
+    public void Package_carries_each_built_role_with_its_man_page_and_each_service_with_its_unit_and_defaults_file()
     {
         Dictionary<string, (string Mode, string Owner)> files = Contents(_build.Deb);
-        Assert.NotEmpty(_build.Roles);
+        Assert.NotEmpty(_build.Services);
         foreach (string role in _build.Roles)
         {
             Assert.Equal(("-rwxr-xr-x", "root/root"), files["/usr/sbin/" + role]);
             Assert.Equal(("-rw-r--r--", "root/root"), files[$"/usr/share/man/man8/{role}.8.gz"]);
+        }
+        foreach (string role in _build.Services)
+        {
             Assert.Equal(("-rw-r--r--", "root/root"), files[$"/lib/systemd/system/{role}.service"]);
             Assert.Equal(("-rw-r--r--", "root/root"), files["/etc/default/" + role]);
         }
+        // Exactly the services' units and defaults files, no command's.
+        Assert.Equal(_build.Services.Select(r => $"/lib/systemd/system/{r}.service").Order(StringComparer.Ordinal),
+            files.Keys.Where(p => p.StartsWith("/lib/systemd/system/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(_build.Services.Select(r => "/etc/default/" + r).Order(StringComparer.Ordinal),
+            files.Keys.Where(p => p.StartsWith("/etc/default/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Contains("/usr/share/doc/postern/copyright", files.Keys);
         Assert.Contains("/usr/share/doc/postern/changelog.Debian.gz", files.Keys);
 
@@ -99,15 +111,19 @@ public sealed class DebPackageTests
         using var scratch = new ScratchDirectory("deb-control");
         Shell.Check("dpkg-deb", "-e", _build.Deb, scratch.Path);
         string[] conffiles = File.ReadAllLines(scratch.Combine("conffiles"));
-        Assert.Equal(_build.Roles.Select(r => "/etc/default/" + r).Order(StringComparer.Ordinal), conffiles.Order(StringComparer.Ordinal));
+        Assert.Equal(_build.Services.Select(r => "/etc/default/" + r).Order(StringComparer.Ordinal), conffiles.Order(StringComparer.Ordinal));
 
         foreach (string script in new[] { "postinst", "prerm", "postrm" })
         {
             string text = File.ReadAllText(scratch.Combine(script));
             Assert.DoesNotContain("@UNITS@", text, StringComparison.Ordinal);
-            foreach (string role in _build.Roles)
+            foreach (string role in _build.Services)
             {
                 Assert.Contains(role + ".service", text, StringComparison.Ordinal);
+            }
+            foreach (string role in _build.Commands)
+            {
+                Assert.DoesNotContain(role, text, StringComparison.Ordinal);
             }
             Assert.True(Shell.Run("sh", "-n", scratch.Combine(script)).Succeeded, script + " is not valid sh");
         }
@@ -162,9 +178,11 @@ public sealed class DebPackageTests
             string roff = reader.ReadToEnd();
             Assert.Contains($".TH {role.ToUpperInvariant()} \"8\"", roff, StringComparison.Ordinal);
             Assert.Contains(_build.Version, roff, StringComparison.Ordinal);
-            foreach (string option in OptionNames.FromHelp(Path.Combine(Repository.Bin, role)))
+            // The options of the role's --help and of each of its commands' (postern-punch connect).
+            string binary = Path.Combine(Repository.Bin, role);
+            foreach (string option in OptionNames.Subcommands(binary).SelectMany(c => OptionNames.FromHelp(binary, c)).Concat(OptionNames.FromHelp(binary)))
             {
-                Assert.Contains("\\-\\-" + option.Replace("-", "\\-", StringComparison.Ordinal), roff, StringComparison.Ordinal);
+                Assert.Contains(OptionNames.InRoff(option), roff, StringComparison.Ordinal);
             }
             // man itself can render it, without warnings.
             CommandResult rendered = Shell.Run("man", "--warnings", "-l", gz);

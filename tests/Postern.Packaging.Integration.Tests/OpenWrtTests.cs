@@ -21,7 +21,7 @@ public sealed class OpenWrtTests : IDisposable
     private string InRoot(string path) => Path.Combine(_root.Path, path.TrimStart('/'));
 
     [Fact]
-    public void Tarball_unpacks_to_binaries_init_scripts_and_uci_config_owned_by_root()
+    public void Tarball_unpacks_to_binaries_and_the_services_init_scripts_and_uci_config_owned_by_root()
     {
         // tar -tv: "-rwxr-xr-x 0/0 4879192 2026-11-21 06:42 ./usr/sbin/postern-aaaa"
         var entries = Shell.Check("tar", "--numeric-owner", "-tvzf", _build.OpenWrt)
@@ -35,11 +35,15 @@ public sealed class OpenWrtTests : IDisposable
         foreach (string role in _build.Roles)
         {
             Assert.Equal("-rwxr-xr-x", entries["/usr/sbin/" + role].Mode);
+        }
+        foreach (string role in _build.Services)
+        {
             Assert.Equal("-rwxr-xr-x", entries["/etc/init.d/" + role].Mode);
             Assert.Equal("-rw-r--r--", entries["/etc/config/" + role].Mode);
         }
         var files = entries.Where(e => e.Value.Mode[0] != 'd').Select(e => e.Key).ToHashSet();
-        var expected = _build.Roles.SelectMany(r => new[] { "/usr/sbin/" + r, "/etc/init.d/" + r, "/etc/config/" + r })
+        var expected = _build.Roles.Select(r => "/usr/sbin/" + r)
+            .Concat(_build.Services.SelectMany(r => new[] { "/etc/init.d/" + r, "/etc/config/" + r }))
             .Append("/lib/functions/postern.sh").Append("/usr/share/postern/control").Append("/usr/share/postern/LICENSE").ToHashSet();
         Assert.Equal(expected.Order(StringComparer.Ordinal), files.Order(StringComparer.Ordinal));
         foreach (string role in _build.Roles)

@@ -16,10 +16,11 @@ public static partial class OptionNames
     /// <summary>UCI options that are about the procd instance, not the program.</summary>
     public static readonly IReadOnlySet<string> UciOnly = new HashSet<string>(StringComparer.Ordinal) { "enabled", "user" };
 
-    /// <summary>Every long option `ROLE --help` lists, without the leading dashes.</summary>
-    public static SortedSet<string> FromHelp(string binary)
+    /// <summary>Every long option `ROLE --help` lists, without the leading dashes; with a command,
+    /// those `ROLE COMMAND --help` lists.</summary>
+    public static SortedSet<string> FromHelp(string binary, string? command = null)
     {
-        string help = Shell.Check(binary, "--help");
+        string help = command is null ? Shell.Check(binary, "--help") : Shell.Check(binary, command, "--help");
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (Match match in HelpOption().Matches(help))
         {
@@ -28,6 +29,20 @@ public static partial class OptionNames
         Assert.NotEmpty(names);
         return names;
     }
+
+    /// <summary>The commands `ROLE --help` lists under "Commands:" (postern-punch: connect, manual,
+    /// nat-type), the way build-man.sh finds them; none for a role without any.</summary>
+    public static IReadOnlyList<string> Subcommands(string binary)
+    {
+        string help = Shell.Check(binary, "--help");
+        Match section = CommandsSection().Match(help);
+        return section.Success
+            ? CommandName().Matches(section.Groups[1].Value).Select(m => m.Groups[1].Value).ToArray()
+            : Array.Empty<string>();
+    }
+
+    /// <summary>How help2man writes --name in the page: "\-\-name".</summary>
+    public static string InRoff(string option) => "\\-\\-" + option.Replace("-", "\\-", StringComparison.Ordinal);
 
     public static SortedSet<string> ForServices(SortedSet<string> names)
     {
@@ -76,6 +91,12 @@ public static partial class OptionNames
 
     [GeneratedRegex(@"^\s+(?:-\S+, )*--([a-z0-9][a-z0-9-]*)", RegexOptions.Multiline)]
     private static partial Regex HelpOption();
+
+    [GeneratedRegex(@"^Commands:\n((?:  .*\n?)+)", RegexOptions.Multiline)]
+    private static partial Regex CommandsSection();
+
+    [GeneratedRegex(@"^  ([a-z][a-z0-9-]*)", RegexOptions.Multiline)]
+    private static partial Regex CommandName();
 
     [GeneratedRegex(@"^#\s+--([a-z0-9][a-z0-9-]*)", RegexOptions.Multiline)]
     private static partial Regex DefaultsOption();

@@ -25,6 +25,8 @@ public sealed class PackageBuild
             .Where(name => !Path.HasExtension(name))
             .OrderBy(name => name, StringComparer.Ordinal)
             .ToArray()!;
+        Services = Roles.Where(role => !RoleKinds.IsCommand(role)).ToArray();
+        Commands = Roles.Where(RoleKinds.IsCommand).ToArray();
 
         Deb = Output($"postern_{DebVersion}_{DebArch}.deb");
         DebugDeb = Output($"postern-dbgsym_{DebVersion}_{DebArch}.deb");
@@ -47,6 +49,13 @@ public sealed class PackageBuild
 
     /// <summary>The roles built into Repository.Bin: the packages must carry exactly these.</summary>
     public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>The built roles that are services: each packaged with its unit, defaults or
+    /// sysconfig file, OpenWrt init script and UCI config.</summary>
+    public IReadOnlyList<string> Services { get; }
+
+    /// <summary>The built roles packaging/commands names: binary and man page only.</summary>
+    public IReadOnlyList<string> Commands { get; }
 
     public string Deb { get; }
 

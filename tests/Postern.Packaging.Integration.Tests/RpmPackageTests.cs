@@ -38,6 +38,15 @@ public sealed class RpmPackageTests
         Assert.Equal(new[] { "/usr/share/licenses/postern/LICENSE" }, Query("-qpL", _build.Rpm));
     }
 
+    /// <summary>postern-punch's SHA-256 and HMAC go through .NET's OpenSSL binding, which loads
+    /// libssl when first used: recommended, not required, as the daemons never load it.</summary>
+    [Fact]
+    public void Recommends_openssl_libs_for_postern_punch()
+    {
+        Assert.Equal(new[] { "openssl-libs" }, Query("-qp", "--recommends", _build.Rpm));
+        Assert.DoesNotContain(Query("-qpR", _build.Rpm), r => r.Contains("ssl", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Requires_name_libnetfilter_queue_libmnl_and_iptables()
     {
@@ -52,22 +61,25 @@ public sealed class RpmPackageTests
     }
 
     [Fact]
-    public void Files_are_each_roles_binary_unit_sysconfig_and_man_page_and_debuginfo_the_symbols()
+    public void Files_are_each_roles_binary_and_man_page_each_services_unit_and_sysconfig_and_debuginfo_the_symbols()
     {
         var expected = new SortedSet<string>(StringComparer.Ordinal) { "/usr/share/licenses/postern/LICENSE" };
         var expectedDebug = new SortedSet<string>(StringComparer.Ordinal);
         foreach (string role in _build.Roles)
         {
             expected.Add("/usr/sbin/" + role);
-            expected.Add($"/usr/lib/systemd/system/{role}.service");
-            expected.Add("/etc/sysconfig/" + role);
             expected.Add($"/usr/share/man/man8/{role}.8.gz");
             string id = _build.BuildId(role);
             expectedDebug.Add($"/usr/lib/debug/.build-id/{id[..2]}/{id[2..]}.debug");
         }
+        foreach (string role in _build.Services)
+        {
+            expected.Add($"/usr/lib/systemd/system/{role}.service");
+            expected.Add("/etc/sysconfig/" + role);
+        }
         Assert.Equal(expected, new SortedSet<string>(Query("-qpl", _build.Rpm), StringComparer.Ordinal));
         Assert.Equal(expectedDebug, new SortedSet<string>(Query("-qpl", _build.DebugRpm), StringComparer.Ordinal));
-        Assert.Equal(_build.Roles.Select(r => "/etc/sysconfig/" + r).Order(StringComparer.Ordinal), Query("-qpc", _build.Rpm).Order(StringComparer.Ordinal));
+        Assert.Equal(_build.Services.Select(r => "/etc/sysconfig/" + r).Order(StringComparer.Ordinal), Query("-qpc", _build.Rpm).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -77,9 +89,13 @@ public sealed class RpmPackageTests
         Assert.Contains("postinstall scriptlet", scripts, StringComparison.Ordinal);
         Assert.DoesNotContain("enable --now", scripts, StringComparison.Ordinal);
         Assert.DoesNotContain("systemctl start", scripts, StringComparison.Ordinal);
-        foreach (string role in _build.Roles)
+        foreach (string role in _build.Services)
         {
             Assert.Contains(role + ".service", scripts, StringComparison.Ordinal);
+        }
+        foreach (string role in _build.Commands)
+        {
+            Assert.DoesNotContain(role, scripts, StringComparison.Ordinal);
         }
         foreach (string tag in new[] { "POSTIN", "PREUN", "POSTUN" })
         {
@@ -115,6 +131,9 @@ public sealed class RpmPackageTests
         {
             string binary = Path.Combine(root, "usr", "sbin", role);
             Assert.Equal(_build.Version, Shell.Check(binary, "--version").Trim());
+        }
+        foreach (string role in _build.Services)
+        {
             // The rpm flavour of the unit reads /etc/sysconfig, and the file there says so too.
             var unit = new UnitFile(Path.Combine(root, "usr", "lib", "systemd", "system", role + ".service"));
             Assert.Equal("-/etc/sysconfig/" + role, unit.Service("EnvironmentFile"));

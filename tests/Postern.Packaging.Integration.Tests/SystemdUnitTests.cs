@@ -20,14 +20,25 @@ public sealed partial class SystemdUnitTests
     }
 
     [Fact]
-    public void There_is_a_unit_for_aaaa_and_reflector_and_for_every_built_role()
+    public void There_is_a_unit_for_aaaa_and_reflector_and_for_every_built_service_role()
     {
         Assert.Contains("postern-aaaa", PackageBuild.RolesWithUnits);
         Assert.Contains("postern-reflector", PackageBuild.RolesWithUnits);
-        foreach (string binary in Directory.GetFiles(Repository.Bin, "postern-*").Where(p => !Path.HasExtension(p)))
+        foreach (string role in Directory.GetFiles(Repository.Bin, "postern-*").Where(p => !Path.HasExtension(p)).Select(p => Path.GetFileName(p)))
         {
-            Assert.Contains(Path.GetFileName(binary), PackageBuild.RolesWithUnits);
+            if (!RoleKinds.IsCommand(role))
+            {
+                Assert.Contains(role, PackageBuild.RolesWithUnits);
+            }
         }
+    }
+
+    /// <summary>A command (packaging/commands) is run by a person; a unit for it would be a
+    /// service nobody asked for. Built or not.</summary>
+    [Fact]
+    public void No_command_role_has_a_unit()
+    {
+        Assert.DoesNotContain(PackageBuild.RolesWithUnits, RoleKinds.IsCommand);
     }
 
     [Theory]
