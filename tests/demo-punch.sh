@@ -66,8 +66,9 @@ on $natB iptables -A FORWARD -i pwb$id -m conntrack --ctstate NEW -j DROP
 echo "alice 198.51.100.2 behind NAT A (203.0.113.40, plain MASQUERADE)"
 echo "bob 198.51.100.130 behind NAT B (203.0.113.56, MASQUERADE and a WAN firewall)"
 
-on $net "$BIN/postern-reflector" --listen udp:203.0.113.10:3478 --alternate 203.0.113.11:3479 --stats-interval 0 \
+ip netns exec $net "$BIN/postern-reflector" --listen udp:203.0.113.10:3478 --alternate 203.0.113.11:3479 --stats-interval 0 \
     > "$scratch/reflector.log" 2>&1 &
+reflector_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$scratch/reflector.log" && break; sleep 0.1; done
 sed 's/^/   /' "$scratch/reflector.log"
 
@@ -76,14 +77,15 @@ echo "alice:"; on $alice "$BIN/postern-punch" nat-type --server 203.0.113.10 | s
 echo "bob:";   on $bob "$BIN/postern-punch" nat-type --server 203.0.113.10 | grep -E '^(mapping|filtering)' | sed 's/^/   /'
 
 say "alice: postern-punch connect --server 203.0.113.10 --forward 127.0.0.1:7000"
-on $alice "$BIN/postern-punch" connect --server 203.0.113.10 --forward 127.0.0.1:7000 > "$scratch/alice.log" 2>&1 &
+# ip netns exec, not the on() function, in the background: $! must be postern-punch itself.
+ip netns exec $alice "$BIN/postern-punch" connect --server 203.0.113.10 --forward 127.0.0.1:7000 > "$scratch/alice.log" 2>&1 &
 alice_pid=$!
 for _ in $(seq 100); do grep -q "on the other host run" "$scratch/alice.log" && break; sleep 0.1; done
 grep -E '^(code|on the other host)' "$scratch/alice.log" | sed 's/^/   /'
 code=$(awk '/^code:/ { print $2 }' "$scratch/alice.log")
 
 say "bob: postern-punch connect --server 203.0.113.10:3478 --code $code --forward 127.0.0.1:7000"
-on $bob "$BIN/postern-punch" connect --server 203.0.113.10:3478 --code "$code" --forward 127.0.0.1:7000 > "$scratch/bob.log" 2>&1 &
+ip netns exec $bob "$BIN/postern-punch" connect --server 203.0.113.10:3478 --code "$code" --forward 127.0.0.1:7000 > "$scratch/bob.log" 2>&1 &
 bob_pid=$!
 for _ in $(seq 100); do
     grep -q "^forwarding\|forwarding 127" "$scratch/alice.log" && grep -q "forwarding 127" "$scratch/bob.log" && break
@@ -93,10 +95,11 @@ echo "alice:"; grep -E '^punched|paired|attempt' "$scratch/alice.log" | sed 's/^
 echo "bob:";   grep -E '^punched|paired|attempt' "$scratch/bob.log" | sed 's/^/   /'
 
 say "A line each way through the hole (socat to the local --forward port on each side)"
-on $bob sh -c "(echo 'bob is here'; sleep 2; echo 'hello alice, from bob'; sleep 2) | socat -T 5 - UDP4:127.0.0.1:7000" > "$scratch/bob.got" &
+ip netns exec $bob sh -c "(echo 'bob is here'; sleep 2; echo 'hello alice, from bob'; sleep 2) | socat -T 5 - UDP4:127.0.0.1:7000" > "$scratch/bob.got" &
+bob_socat=$!
 sleep 0.5
 on $alice sh -c "(echo 'hello bob, from alice'; sleep 3) | socat -T 4 - UDP4:127.0.0.1:7000" > "$scratch/alice.got"
-wait %% 2>/dev/null || true
+wait $bob_socat || true
 sleep 0.5
 echo "bob received:   $(tr '\n' '|' < "$scratch/bob.got")"
 echo "alice received: $(tr '\n' '|' < "$scratch/alice.got")"
@@ -105,5 +108,7 @@ say "Stopping alice (SIGTERM): bob is told and ends too"
 kill -TERM $alice_pid; wait $alice_pid || true
 wait $bob_pid || true
 tail -n 2 "$scratch/bob.log" | sed 's/^/   /'
+kill -TERM $reflector_pid; wait $reflector_pid || true
+echo "reflector: $(grep -o 'rendezvous-paired=[0-9]*' "$scratch/reflector.log" | tail -1) $(grep -o 'rendezvous-indications=[0-9]*' "$scratch/reflector.log" | tail -1)"
 echo
 echo "Demo done; the namespaces are being removed."
