@@ -10,6 +10,7 @@
 # Everything is removed at the end, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tests/demo-lib.sh
 
 if [ "$(id -u)" != 0 ]; then
     echo "make demo needs root (network namespaces, iptables)" >&2
@@ -26,20 +27,11 @@ all="$alice $natA $net $natB $bob"
 scratch=$(mktemp -d /tmp/postern-demo-punch.XXXXXX)
 
 cleanup() {
-    for ns in $all; do
-        if ip netns list | grep -qw "$ns"; then
-            for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null || true; done
-            sleep 0.2
-            for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
-            ip netns del "$ns"
-        fi
-    done
+    remove_namespaces $all
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-on() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 link() { # link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2
     ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
     on "$1" ip addr add "$3" dev "$2"; on "$1" ip link set "$2" up

@@ -8,6 +8,7 @@
 # the slow upstream and comes back unchanged. Everything is removed at the end, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tests/demo-lib.sh
 
 if [ "$(id -u)" != 0 ]; then
     echo "make demo needs root (network namespaces, iptables, NFQUEUE)" >&2
@@ -23,20 +24,11 @@ upstream=pst-demo-up-$id
 scratch=$(mktemp -d /tmp/postern-demo.XXXXXX)
 
 cleanup() {
-    for ns in $client $gateway $upstream; do
-        if ip netns list | grep -qw "$ns"; then
-            for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null || true; done
-            sleep 0.2
-            for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
-            ip netns del "$ns"
-        fi
-    done
+    remove_namespaces $client $gateway $upstream
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-on() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Building the lab: client, gateway (dnsmasq + postern-aaaa), slow upstream"
 for ns in $client $gateway $upstream; do ip netns add "$ns"; on "$ns" ip link set lo up; done

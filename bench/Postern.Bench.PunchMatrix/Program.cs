@@ -6,7 +6,11 @@ using Postern.Testing;
 // The punch matrix: for every pairing of NAT kinds, RUNS fresh pairings (a new code, new ports)
 // in one lab, each timed from the joining side's start until both sides printed their punched
 // line. Prints one table row per pairing: success rate, median and 95th percentile time to
-// connect, the path, the probes sent (both sides). Measures; asserts nothing.
+// connect, the path, the probes sent (both sides). The yardsticks, run in the same lab right
+// after each pairing: what people do by hand, both sides sending at one agreed moment to the
+// other's public address and port (port preserved, as the classic scripts assume), once (the
+// classic script's single datagram) and 15 times 50 ms apart (a script that retries), without
+// openers; they count when both sides received something. Measures; asserts nothing.
 int runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
 string? only = args.Length > 1 ? args[1] : null;
 string punch = Repository.Binary("postern-punch");
@@ -29,8 +33,8 @@ var pairings = new (string Name, Func<PunchLab> Lab, string[] ArgsA, bool Relay)
 
 Console.WriteLine($"postern-punch matrix: {runs} pairings each, timed from the joiner's start until both sides printed 'punched'");
 Console.WriteLine();
-Console.WriteLine("| pairing | connected | median ms | p95 ms | path | probes sent (median, both sides) |");
-Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+Console.WriteLine("| pairing | connected | median ms | p95 ms | path | probes sent (median, both sides) | classic: 1 datagram each | 15 datagrams each |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
 foreach (var pairing in pairings)
 {
     if (only is not null && !pairing.Name.Contains(only, StringComparison.Ordinal))
@@ -50,6 +54,7 @@ foreach (var pairing in pairings)
     var probes = new List<int>();
     var paths = new SortedSet<string>(StringComparer.Ordinal);
     var failures = new List<string>();
+    int classicOne = 0, classicFifteen = 0;
     string[] hold = pairing.Relay ? new[] { "--forward", "127.0.0.1:7000" } : Array.Empty<string>();
     for (int run = 0; run < runs; run++)
     {
@@ -85,16 +90,49 @@ foreach (var pairing in pairings)
         a.WaitForExit(TimeSpan.FromSeconds(10));
         b.WaitForExit(TimeSpan.FromSeconds(10));
     }
+    for (int run = 0; run < runs; run++)
+    {
+        int port = 42000 + 2 * run;
+        double start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 0.5;
+        var classic = new[]
+        {
+            Yardstick(lab.A, port, lab.B, port + 1000, start, 1), Yardstick(lab.B, port + 1000, lab.A, port, start, 1),
+            Yardstick(lab.A, port + 1, lab.B, port + 1001, start, 15), Yardstick(lab.B, port + 1001, lab.A, port + 1, start, 15),
+        };
+        bool[] got = classic.Select(Received).ToArray();
+        classicOne += got[0] && got[1] ? 1 : 0;
+        classicFifteen += got[2] && got[3] ? 1 : 0;
+        foreach (BackgroundProcess process in classic)
+        {
+            process.Dispose();
+        }
+    }
     times.Sort();
     probes.Sort();
     string rate = $"{times.Count}/{runs} ({100.0 * times.Count / runs:0}%)";
+    string yardsticks = $"{classicOne}/{runs} | {classicFifteen}/{runs}";
     Console.WriteLine(times.Count == 0
-        ? $"| {pairing.Name} | {rate} | | | | |"
-        : $"| {pairing.Name} | {rate} | {Percentile(times, 0.5):0} | {Percentile(times, 0.95):0} | {string.Join("+", paths)} | {probes[probes.Count / 2]} |");
+        ? $"| {pairing.Name} | {rate} | | | | | {yardsticks} |"
+        : $"| {pairing.Name} | {rate} | {Percentile(times, 0.5):0} | {Percentile(times, 0.95):0} | {string.Join("+", paths)} | {probes[probes.Count / 2]} | {yardsticks} |");
     foreach (string failure in failures.Take(3))
     {
         Console.Error.WriteLine($"  {pairing.Name}: failed: {failure}");
     }
+}
+
+// One side of the hand-made exchange: from PORT to the peer's public address and its port (the
+// port a cone NAT preserves, which is what the peer would have pasted).
+static BackgroundProcess Yardstick(PunchSite from, int port, PunchSite to, int toPort, double start, int count) =>
+    UdpPeer.Start(from.Host, "peer", "--port", port.ToString(CultureInfo.InvariantCulture),
+        "--peer", $"{to.PublicAddress}:{toPort.ToString(CultureInfo.InvariantCulture)}",
+        "--start", start.ToString("0.000", CultureInfo.InvariantCulture), "--count", count.ToString(CultureInfo.InvariantCulture),
+        "--seconds", "2");
+
+static bool Received(BackgroundProcess side)
+{
+    side.WaitForExit(TimeSpan.FromSeconds(10));
+    Match m = Regex.Match(side.Output, @"received (\d+)");
+    return m.Success && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) > 0;
 }
 
 static bool WaitBoth(BackgroundProcess a, BackgroundProcess b, TimeSpan timeout)

@@ -20,7 +20,7 @@ public sealed class HostCommandLine
     {
         Description = "Serve every counter in the Prometheus text format at http://HOST:PORT/metrics (off by default). HOST is an IPv4 address, [IPv6] or localhost.",
         HelpName = "HOST:PORT",
-        CustomParser = ParseMetricsListen,
+        CustomParser = EndpointParser("--metrics-listen"),
     };
 
     /// <summary>Adds the shared options to a role's root command.</summary>
@@ -66,14 +66,16 @@ public sealed class HostCommandLine
         return ExitCodes.Usage;
     }
 
-    private static IPEndPoint? ParseMetricsListen(ArgumentResult result)
+    /// <summary>A System.CommandLine parser of HOST:PORT (<see cref="HostEndpoint"/>) whose errors
+    /// start with <paramref name="flag"/>, for every role's address options.</summary>
+    public static Func<ArgumentResult, IPEndPoint?> EndpointParser(string flag) => result =>
     {
         string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
         if (!HostEndpoint.TryParse(text, out IPEndPoint? endpoint, out string? problem))
         {
-            result.AddError("--metrics-listen: " + problem);
+            result.AddError(flag + ": " + problem);
             return null;
         }
         return endpoint;
-    }
+    };
 }

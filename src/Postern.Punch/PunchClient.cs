@@ -71,12 +71,7 @@ public sealed class PunchClient
             int localPort = main.LocalEndPoint.Port;
 
             // The mapping test: towards the server, then its OTHER-ADDRESS or a second server.
-            StunResponse? first = StunClient.Binding(main, server, TimeSpan.FromSeconds(5));
-            if (first is not { } firstAnswer || firstAnswer.MappedAddress.IsEmpty)
-            {
-                Log.Error($"{chosen} ({Endpoints.Format(server)}) did not answer a STUN Binding request within 5 s");
-                return ExitCodes.Startup;
-            }
+            StunResponse firstAnswer = Mapped(main, server, $"{chosen} ({Endpoints.Format(server)})");
             IPEndPoint? second = options.Servers.Count > 1
                 ? options.Servers.First(s => !ReferenceEquals(s, chosen)).Resolve(family)
                 : null;
@@ -94,13 +89,8 @@ public sealed class PunchClient
                 // The relay sends to the world from an address of its own, not the one we send
                 // to (RFC 1928 leaves it open): the reflector, asked through the relay, tells it,
                 // as TURN's XOR-RELAYED-ADDRESS would. That is what the peer must probe.
-                StunResponse? through = StunClient.Binding(relayed, server, TimeSpan.FromSeconds(5));
-                if (through is not { } relayedAnswer || relayedAnswer.MappedAddress.IsEmpty)
-                {
-                    Log.Error($"relay {options.Relay}: the reflector did not answer through the relay within 5 s (does it allow UDP ASSOCIATE?)");
-                    return ExitCodes.Startup;
-                }
-                IPEndPoint relayedAddress = relayedAnswer.MappedAddress.ToIPEndPoint();
+                IPEndPoint relayedAddress = Mapped(relayed, server, $"relay {options.Relay}: the reflector, asked through the relay,")
+                    .MappedAddress.ToIPEndPoint();
                 if (locals.Count >= LocalAddresses.MaxAnnounced)
                 {
                     locals.RemoveAt(locals.Count - 1);
@@ -209,6 +199,17 @@ public sealed class PunchClient
         }
     }
 
+    /// <summary>Our mapping as <paramref name="server"/> sees it through <paramref name="port"/>;
+    /// an IOException naming <paramref name="who"/> when nothing answered within 5 s.</summary>
+    private static StunResponse Mapped(PunchPort port, IPEndPoint server, string who)
+    {
+        if (StunClient.Binding(port, server, TimeSpan.FromSeconds(5)) is not { MappedAddress.IsEmpty: false } answer)
+        {
+            throw new IOException($"{who} did not answer a STUN Binding request within 5 s");
+        }
+        return answer;
+    }
+
     private static Socket BindForward(IPEndPoint listen)
     {
         var local = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -302,18 +303,26 @@ public sealed class PunchClient
             IPEndPoint server = serverAddress.Resolve(AddressFamily.InterNetwork);
             PunchPort main = PunchPort.Open(server.AddressFamily, localPort);
             ports.Add(main);
-            StunResponse? answer = StunClient.Binding(main, server, TimeSpan.FromSeconds(5));
-            if (answer is not { } mappedAnswer || mappedAnswer.MappedAddress.IsEmpty)
-            {
-                Log.Error($"{serverAddress} did not answer a STUN Binding request within 5 s");
-                return ExitCodes.Startup;
-            }
-            IPEndPoint mapped = mappedAnswer.MappedAddress.ToIPEndPoint();
+            IPEndPoint mapped = Mapped(main, server, serverAddress.ToString()).MappedAddress.ToIPEndPoint();
             _out.WriteLine(ManualLine.Format(mapped, main.LocalEndPoint.Port));
             _out.Flush();
 
-            // Keep the mapping towards the reflector warm while the person copies and pastes.
-            string? line = input.ReadLine();
+            // People take their time to copy and paste: the mapping is kept warm meanwhile (a
+            // Binding request every 10 s), and if the NAT gave a new one all the same, the new
+            // line is printed (the old one no longer reaches us).
+            Task<string?> reading = Task.Run(input.ReadLine);
+            while (!reading.Wait(TimeSpan.FromSeconds(10), cancel))
+            {
+                if (StunClient.Binding(main, server, TimeSpan.FromSeconds(2)) is { MappedAddress.IsEmpty: false } refresh &&
+                    refresh.MappedAddress.ToIPEndPoint() is { } now && !now.Equals(mapped))
+                {
+                    mapped = now;
+                    Log.Warning("the NAT changed our mapping while we waited: give the peer this line instead");
+                    _out.WriteLine(ManualLine.Format(mapped, main.LocalEndPoint.Port));
+                    _out.Flush();
+                }
+            }
+            string? line = reading.Result;
             if (line is null)
             {
                 Log.Error("no line with the peer's ('IP', PORT) on stdin");
@@ -343,6 +352,11 @@ public sealed class PunchClient
                 return Hold(path, local, key, hold, ports, cancel);
             }
             return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.Info("stopped before a path was found");
+            return ExitCodes.Startup;
         }
         catch (IOException e)
         {

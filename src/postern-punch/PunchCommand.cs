@@ -37,7 +37,7 @@ internal sealed class PunchCommand
                       "can use the path by sending to it (e.g. 127.0.0.1:51820); keepalives every --keepalive seconds, and the " +
                       "path is declared lost after --consent-timeout seconds without an answer (exit 3, or a new punch with --keep)",
         HelpName = "HOST:PORT",
-        CustomParser = ParseEndpoint,
+        CustomParser = HostCommandLine.EndpointParser("--forward"),
     };
 
     private static Option<int> OpenerTtlOption() => new("--opener-ttl")
@@ -286,16 +286,5 @@ internal sealed class PunchCommand
             result.AddError("--server: give the reflector's HOST[:PORT]");
         }
         return servers.ToArray();
-    }
-
-    private static IPEndPoint? ParseEndpoint(ArgumentResult result)
-    {
-        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (!HostEndpoint.TryParse(text, out IPEndPoint? endpoint, out string? problem))
-        {
-            result.AddError("--forward: " + problem);
-            return null;
-        }
-        return endpoint;
     }
 }

@@ -91,3 +91,61 @@ internal sealed record Punched(string LocalIp, int LocalPort, string PublicIp, i
             double.Parse(m.Groups[8].Value, CultureInfo.InvariantCulture), Int(9));
     }
 }
+
+/// <summary>A reflector and a pair of connect runs in a lab (A makes the code, B joins), and the
+/// steps every connect test takes with them; disposing stops all three.</summary>
+internal sealed class PunchPair : IDisposable
+{
+    private PunchPair(BackgroundProcess reflector, BackgroundProcess a, BackgroundProcess b)
+    {
+        Reflector = reflector;
+        A = a;
+        B = b;
+    }
+
+    public BackgroundProcess Reflector { get; }
+    public BackgroundProcess A { get; }
+    public BackgroundProcess B { get; }
+
+    public static PunchPair Start(PunchLab lab, string[]? a = null, string[]? b = null)
+    {
+        BackgroundProcess reflector = Punch.StartReflector(lab.Reflector);
+        try
+        {
+            (BackgroundProcess first, BackgroundProcess second) = Punch.Pair(lab, a, b);
+            return new PunchPair(reflector, first, second);
+        }
+        catch
+        {
+            reflector.Dispose();
+            throw;
+        }
+    }
+
+    public (Punched A, Punched B) WaitPunched() => (Punch.WaitPunched(A), Punch.WaitPunched(B));
+
+    /// <summary>Both punched lines, then both processes' exit status.</summary>
+    public (Punched A, Punched B) WaitPunchedAndExit(int statusA = 0, int statusB = 0)
+    {
+        (Punched a, Punched b) = WaitPunched();
+        Assert.Equal(statusA, Punch.WaitExit(A));
+        Assert.Equal(statusB, Punch.WaitExit(B));
+        return (a, b);
+    }
+
+    /// <summary>With --forward: both punched and holding the path.</summary>
+    public (Punched A, Punched B) WaitForwarding()
+    {
+        (Punched a, Punched b) = WaitPunched();
+        Assert.True(A.WaitForOutput("forwarding 127.0.0.1:", Punch.Timeout), A.Output);
+        Assert.True(B.WaitForOutput("forwarding 127.0.0.1:", Punch.Timeout), B.Output);
+        return (a, b);
+    }
+
+    public void Dispose()
+    {
+        A.Dispose();
+        B.Dispose();
+        Reflector.Dispose();
+    }
+}
