@@ -93,7 +93,10 @@ public sealed class RobustnessTests
     public void Steady_load_allocates_nothing_per_packet()
     {
         using var lab = new DnsLab(forwarder: true);
-        using BackgroundProcess postern = DnsLab.StartPostern(lab.Middle);
+        // allocated-bytes is the whole process's: the periodic rule check (iptables runs, every
+        // 10 s by default) allocates ~40 KB when it falls into the window, which on a loaded
+        // machine (fewer queries) is more than the bound. The packet path is what is measured.
+        using BackgroundProcess postern = DnsLab.StartPostern(lab.Middle, "--rule-check-interval", "0");
         Dnsperf.Run(lab.Client, DnsLab.MiddleV4, "AAAA", names: 500, seconds: 1); // warm-up
         DnsLab.Stats before = DnsLab.ReadStats(postern);
         Dnsperf.Result load = Dnsperf.Run(lab.Client, DnsLab.MiddleV4, "AAAA", names: 1000, seconds: 3);
