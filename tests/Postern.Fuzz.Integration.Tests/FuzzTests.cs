@@ -25,7 +25,11 @@ public sealed class FuzzTests
         {
             Assert.True(run.Holds(phase + ": every packet read got one outcome: queued = answered + passed"), phase + "\n" + run);
             Assert.True(run.Holds(phase + ": rule hits ("), phase + "\n" + run);
-            Assert.True(run.Holds(phase + ": datagrams that reached the client's UDP layer + answers the veth dropped = answered"), phase + "\n" + run);
+            // Unpaced, a few answers may vanish where no per-namespace counter sees them: the
+            // flood's account allows 1% and says how many (bench/fuzz.sh); the paced phases are exact.
+            Assert.True(run.Holds(phase == "aaaa-flood"
+                ? "aaaa-flood: answers that reached the client's UDP layer or were dropped by the veth ("
+                : phase + ": datagrams that reached the client's UDP layer + answers the veth dropped = answered"), phase + "\n" + run);
             Assert.True(run.Holds(phase + ": verdicts lost"), phase + "\n" + run);
         }
         Assert.True(run.Holds("aaaa-udp: server UDP arrivals + veth drops = sent - answered"), run.ToString());

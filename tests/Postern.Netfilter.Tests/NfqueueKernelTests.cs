@@ -159,7 +159,6 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                         stuck.Add($"round {round}: {waiting} waiting");
                     }
                 }
-                receiveBufferErrors = UdpReceiveBufferErrors();
             });
             // Until the listener has read what is still in its socket.
             for (long last = -1; last != Interlocked.Read(ref received);)
@@ -167,6 +166,10 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                 last = Interlocked.Read(ref received);
                 Thread.Sleep(300);
             }
+            // Read after the drain: a datagram accepted late can still overflow the listener's
+            // buffer, or the loopback backlog of a loaded machine (lo's rx_dropped: 24 of 78061
+            // once, with other builds running), after the last verdict.
+            InNamespace.Run(netns, () => receiveBufferErrors = UdpReceiveBufferErrors() + LoopbackReceiveDrops());
         }
         finally
         {
@@ -178,9 +181,18 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
 
         long lost = sent - received - receiveBufferErrors;
         output.WriteLine($"{rounds} binds under a flood of {sent} datagrams: {received} received, {receiveBufferErrors} dropped by the " +
-                         $"listener's full buffer, {lost} lost; {acceptedAtStartup} accepted during start-up");
+                         $"listener's full buffer or the loopback backlog, {lost} lost; {acceptedAtStartup} accepted during start-up");
         Assert.True(stuck.Count == 0, $"packets read during start-up were left without a verdict: {string.Join("; ", stuck)}");
         Assert.True(lost == 0, $"{lost} of {sent} datagrams were lost while the queue was being bound");
+    }
+
+    /// <summary>Packets the loopback device of the calling thread's namespace dropped on receive
+    /// (a full per-CPU backlog): the drop column of lo's line in /proc/thread-self/net/dev.</summary>
+    private static long LoopbackReceiveDrops()
+    {
+        string line = File.ReadAllLines("/proc/thread-self/net/dev").Single(l => l.TrimStart().StartsWith("lo:", StringComparison.Ordinal));
+        string[] fields = line.Substring(line.IndexOf(':', StringComparison.Ordinal) + 1).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture); // bytes packets errs drop ...
     }
 
     /// <summary>RcvbufErrors of the calling thread's namespace (/proc/thread-self/net/snmp).</summary>

@@ -122,7 +122,16 @@ internal sealed class PunchPair : IDisposable
         }
     }
 
-    public (Punched A, Punched B) WaitPunched() => (Punch.WaitPunched(A), Punch.WaitPunched(B));
+    /// <summary>Both punched lines; a side that does not punch fails with both sides' output.</summary>
+    public (Punched A, Punched B) WaitPunched()
+    {
+        foreach (BackgroundProcess side in new[] { A, B })
+        {
+            Assert.True(side.WaitForOutput("punched local=", Punch.Timeout),
+                $"{side.Command} did not punch.\n--- A:\n{A.Output}\n--- B:\n{B.Output}");
+        }
+        return (Punched.Parse(A.Output), Punched.Parse(B.Output));
+    }
 
     /// <summary>Both punched lines, then both processes' exit status.</summary>
     public (Punched A, Punched B) WaitPunchedAndExit(int statusA = 0, int statusB = 0)
