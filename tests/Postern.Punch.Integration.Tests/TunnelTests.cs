@@ -49,8 +49,9 @@ public class TunnelTests
         }
     }
 
-    /// <summary>The README's OpenVPN recipe, word for word but for the paths: peer-to-peer, TLS
-    /// with certificates from a test CA (no static key), keepalive and mssfix.</summary>
+    /// <summary>The README's OpenVPN recipe, word for word but for the paths and two additions
+    /// for the test (--writepid, to stop it; --verb 3, for the "VERIFY OK" lines): peer-to-peer,
+    /// TLS with certificates from a test CA (no static key), keepalive and mssfix.</summary>
     private static string OpenVpnRecipe(string dir, bool server, string local, string remote) =>
         "openvpn --dev tun --lport {local_port} --rport {peer_port} --remote {peer_ip} --float " +
         "--keepalive 10 60 --mssfix 1400 " +
