@@ -14,6 +14,9 @@ public sealed record ConnectOptions
 
     public string? Exec { get; init; }
 
+    /// <summary>Hand the punched port to this WireGuard interface (`wg set`), else null.</summary>
+    public WireGuardHandoff? WireGuard { get; init; }
+
     public RelayAddress? Relay { get; init; }
 
     /// <summary>The local UDP port to punch from (0: any).</summary>

@@ -27,6 +27,13 @@ public sealed class PunchClient
 
     public int Connect(ConnectOptions options, CancellationToken cancel)
     {
+        // Found before anyone is paired: a peer should not punch for a hand-off that cannot happen.
+        string? wg = null;
+        if (options.WireGuard is not null && (wg = WireGuardHandoff.FindWg()) is null)
+        {
+            Log.Error("--wireguard: wg is not on PATH (install wireguard-tools)");
+            return ExitCodes.Startup;
+        }
         string code = options.Code ?? PairingCode.Generate();
         if (options.Code is null)
         {
@@ -38,7 +45,7 @@ public sealed class PunchClient
         int epoch = 0;
         while (true)
         {
-            int status = ConnectOnce(options, code, epoch, cancel);
+            int status = ConnectOnce(options, code, epoch, wg, cancel);
             if (status != ExitLost || !options.Keep || cancel.IsCancellationRequested)
             {
                 return status;
@@ -48,7 +55,7 @@ public sealed class PunchClient
         }
     }
 
-    private int ConnectOnce(ConnectOptions options, string code, int epoch, CancellationToken cancel)
+    private int ConnectOnce(ConnectOptions options, string code, int epoch, string? wg, CancellationToken cancel)
     {
         // A re-punch pairs under a token of its own: the reflector still holds the last pairing.
         string round = epoch == 0 ? code : code + "/" + epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -168,6 +175,17 @@ public sealed class PunchClient
                 string command = ExecCommand.Substitute(exec, chosenLocalPort, publicEndPoint, chosenPath.Peer);
                 Log.Info($"exec: {command}");
                 return ExecCommand.Run(command);
+            }
+            if (options.WireGuard is { } wireGuard)
+            {
+                IReadOnlyList<string> arguments = wireGuard.Arguments(chosenLocalPort, chosenPath.Peer);
+                Log.Info($"wireguard: {wg} {string.Join(' ', arguments)}");
+                int status = WireGuardHandoff.Run(wg!, arguments);
+                if (status != 0)
+                {
+                    Log.Error($"wireguard: wg exited with status {status}");
+                }
+                return status;
             }
             return ExitCodes.Ok;
         }

@@ -83,6 +83,18 @@ internal sealed class PunchCommand
                       "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'mosh-server new -p {local_port}')",
         HelpName = "COMMAND",
     };
+    public Option<string?> WireGuard { get; } = new("--wireguard")
+    {
+        Description = "Once punched, close the socket and hand the port to this WireGuard interface (kernel or wireguard-go): " +
+                      "runs 'wg set IFACE listen-port LOCAL_PORT peer KEY endpoint PEER_IP:PEER_PORT persistent-keepalive 25' " +
+                      "(wg of wireguard-tools, from PATH) and exits with its status; needs --peer-key",
+        HelpName = "IFACE",
+    };
+    public Option<string?> PeerKey { get; } = new("--peer-key")
+    {
+        Description = "With --wireguard: the peer's WireGuard public key (44 characters of base64, as 'wg pubkey' prints it)",
+        HelpName = "KEY",
+    };
     public Option<string?> Relay { get; } = new("--relay")
     {
         Description = "A SOCKS5 server with UDP ASSOCIATE (postern-socks, or any RFC 1928 server): socks5://[USER:PASSWORD@]HOST:PORT. " +
@@ -146,8 +158,8 @@ internal sealed class PunchCommand
     public Command ConnectCommand { get; } = new("connect",
         "Pair with a peer through a reflector and punch a UDP path to it. Without --code, prints a new code and the peer's command. " +
         "On success prints 'punched local=IP:PORT public=IP:PORT peer=IP:PORT path=direct|lan|relay rtt=MS attempts=N' and exits " +
-        "(the NAT mapping stays warm for a program started on that port), or holds the path (--forward), or runs a command (--exec). " +
-        "Exit status: 0 punched (or the --exec command's), 1 no path, 2 bad usage, 3 a held path was lost.");
+        "(the NAT mapping stays warm for a program started on that port), or holds the path (--forward), or runs a command (--exec), " +
+        "or hands the port to a WireGuard interface (--wireguard). Exit status: 0 punched (or the --exec command's, or wg's), 1 no path, 2 bad usage, 3 a held path was lost.");
 
     public Command ManualCommand { get; } = new("manual",
         "The classic copy-and-paste exchange: prints \"Got my IP and Port: ('IP', PORT, LOCALPORT).\", reads the peer's line from stdin " +
@@ -164,7 +176,7 @@ internal sealed class PunchCommand
             "(manual), and tells what a NAT does (nat-type). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
         foreach (Option option in new Option[]
                  {
-                     ConnectServers, Code, Forward, Exec, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
+                     ConnectServers, Code, Forward, Exec, WireGuard, PeerKey, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
                      ConnectOpenerTtl, ConnectKeepalive, ConnectConsent, Ipv6,
                  })
         {
@@ -204,10 +216,13 @@ internal sealed class PunchCommand
         }
         IPEndPoint? forward = result.GetValue(Forward);
         string? exec = result.GetValue(Exec);
+        string? wireGuard = result.GetValue(WireGuard);
+        string? peerKey = result.GetValue(PeerKey);
         problem = forward is not null && exec is not null ? "--forward and --exec exclude each other: the path is either held or handed to the command"
             : exec is { Length: 0 } ? "--exec: the command is empty"
             : result.GetValue(Keep) && forward is null ? "--keep needs --forward (only a held path can be lost and punched again)"
-            : Range("--port", result.GetValue(ConnectPort), 0, 65535)
+            : WireGuardProblem(wireGuard, peerKey, forward is not null, exec is not null, relay is not null)
+            ?? Range("--port", result.GetValue(ConnectPort), 0, 65535)
             ?? Range("--wait", result.GetValue(Wait), 1, 86400)
             ?? Range("--timeout", result.GetValue(ConnectTimeout), 1, 3600)
             ?? Range("--birthday-ports", result.GetValue(BirthdayPorts), 2, 1024)
@@ -224,6 +239,7 @@ internal sealed class PunchCommand
             Code = code,
             Forward = forward,
             Exec = exec,
+            WireGuard = wireGuard is null ? null : new WireGuardHandoff(wireGuard, peerKey!),
             Relay = relay,
             LocalPort = result.GetValue(ConnectPort),
             Keep = result.GetValue(Keep),
@@ -242,6 +258,21 @@ internal sealed class PunchCommand
                 ConsentTimeout = TimeSpan.FromSeconds(result.GetValue(ConnectConsent)),
             },
         };
+    }
+
+    /// <summary>--wireguard hands the port over, so it cannot also hold it (--forward), give it to
+    /// a command (--exec) or accept a relayed path, which lives only while postern-punch does.</summary>
+    private static string? WireGuardProblem(string? wireGuard, string? peerKey, bool forward, bool exec, bool relay)
+    {
+        if (wireGuard is null)
+        {
+            return peerKey is null ? null : "--peer-key needs --wireguard (it names the peer of that interface)";
+        }
+        return forward ? "--wireguard and --forward exclude each other: the port is either held or handed to WireGuard"
+            : exec ? "--wireguard and --exec exclude each other: the port is handed to one program"
+            : relay ? "--wireguard and --relay exclude each other: a relayed path lives only while postern-punch holds it"
+            : peerKey is null ? "--wireguard needs --peer-key, the public key of the peer WireGuard talks to"
+            : WireGuardHandoff.InterfaceProblem(wireGuard) ?? WireGuardHandoff.KeyProblem(peerKey);
     }
 
     public string? ManualProblem(ParseResult result) =>

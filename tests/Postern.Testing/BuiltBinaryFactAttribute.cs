@@ -24,3 +24,12 @@ public sealed class BuiltBinaryFactAttribute : FactAttribute
         return $"{binary} is not built in {bin}: run `make build` first (in CI this fails)";
     }
 }
+
+/// <summary>A theory that needs root and a built binary (see <see cref="BuiltBinaryFactAttribute"/>).</summary>
+public sealed class BuiltBinaryTheoryAttribute : TheoryAttribute
+{
+    public BuiltBinaryTheoryAttribute(string binary)
+    {
+        Skip ??= Privileges.WhyNotIntegration() ?? BuiltBinaryFactAttribute.WhyNotBuilt(binary, Repository.Bin, Privileges.IsCi);
+    }
+}
