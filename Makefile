@@ -40,9 +40,9 @@ endif
 
 # Every Debian package the build, the tests, the demo and the benchmarks use, the arm64 cross
 # build and its tests (qemu-user) included. clang-14, never `clang`: that package would make
-# clang the default `clang` and switch the x64 AOT link from gcc to it. No libssl: nothing in
-# Postern uses the runtime's OpenSSL-backed cryptography, and the arm64 reflector's tests run
-# without it. wireguard-go, wireguard-tools, openvpn and openssl (its certificates) are the real
+# clang the default `clang` and switch the x64 AOT link from gcc to it. No libssl:arm64: only
+# postern-punch uses the runtime's OpenSSL-backed SHA-256 and HMAC (libssl3, already on any
+# machine with the .NET SDK), and its arm64 tests run only --help, which does not load it. wireguard-go, wireguard-tools, openvpn and openssl (its certificates) are the real
 # peers of postern-punch's tunnel tests.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 \
