@@ -189,25 +189,9 @@ public sealed class PunchClient
             }
             return ExitCodes.Ok;
         }
-        catch (TimeoutException e)
+        catch (Exception e) when (e is TimeoutException or IOException or SocketException or OperationCanceledException)
         {
-            Log.Error(e.Message);
-            return ExitCodes.Startup;
-        }
-        catch (IOException e)
-        {
-            Log.Error(e.Message);
-            return ExitCodes.Startup;
-        }
-        catch (SocketException e)
-        {
-            Log.Error($"socket: {e.Message}");
-            return ExitCodes.Startup;
-        }
-        catch (OperationCanceledException)
-        {
-            Log.Info("stopped before a path was found");
-            return ExitCodes.Startup;
+            return Ended(e);
         }
         finally
         {
@@ -371,20 +355,9 @@ public sealed class PunchClient
             }
             return ExitCodes.Ok;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or IOException or SocketException or OperationCanceledException)
         {
-            Log.Info("stopped before a path was found");
-            return ExitCodes.Startup;
-        }
-        catch (IOException e)
-        {
-            Log.Error(e.Message);
-            return ExitCodes.Startup;
-        }
-        catch (SocketException e)
-        {
-            Log.Error($"socket: {e.Message}");
-            return ExitCodes.Startup;
+            return Ended(e);
         }
         finally
         {
@@ -392,6 +365,25 @@ public sealed class PunchClient
             local?.Dispose();
             Log.Info(_counters.ToMetrics().StatsLine());
         }
+    }
+
+    /// <summary>How an attempt ends on an expected failure: one line (a stop signal's is not an
+    /// error) and the start-up exit status.</summary>
+    private static int Ended(Exception e)
+    {
+        switch (e)
+        {
+            case OperationCanceledException:
+                Log.Info("stopped before a path was found");
+                break;
+            case SocketException:
+                Log.Error($"socket: {e.Message}");
+                break;
+            default:
+                Log.Error(e.Message);
+                break;
+        }
+        return ExitCodes.Startup;
     }
 
     /// <summary>Both sides know both mappings after the paste: the key is derived from the two,
