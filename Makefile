@@ -42,13 +42,15 @@ endif
 # build and its tests (qemu-user) included. clang-14, never `clang`: that package would make
 # clang the default `clang` and switch the x64 AOT link from gcc to it. No libssl:arm64: only
 # postern-punch uses the runtime's OpenSSL-backed SHA-256 and HMAC (libssl3, already on any
-# machine with the .NET SDK), and its arm64 tests run only --help, which does not load it. wireguard-go, wireguard-tools, openvpn and openssl (its certificates) are the real
-# peers of postern-punch's tunnel tests.
+# machine with the .NET SDK), and its arm64 tests run only --help, which does not load it.
+# wireguard-go, wireguard-tools, openvpn and openssl (its certificates), mosh and tmux (the mosh
+# client's terminal) are the real peers of postern-punch's tunnel tests; conntrack flushes a lab
+# NAT's table to change its mapping.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
                 libnetfilter-queue-dev:arm64 libmnl-dev:arm64 \
-                wireguard-go wireguard-tools openvpn openssl
+                wireguard-go wireguard-tools openvpn openssl mosh tmux conntrack
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 
