@@ -86,7 +86,7 @@ public sealed class PunchClient
             Log.Info($"mapping {mapping.Describe()}: {mappingWhy}");
 
             Socks5Relay? relay = null;
-            List<IPEndPoint> locals = LocalAddresses.Find(server, localPort);
+            List<IPEndPoint> locals = LocalAddresses.Find(server, localPort, options.WireGuard?.Interface);
             if (options.Relay is not null)
             {
                 relay = Socks5Relay.Associate(options.Relay, family);
