@@ -14,11 +14,19 @@ public class MoshTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
+    /// <summary>Cone NATs with an OpenWrt-like WAN firewall: these tests are about the hand-off,
+    /// and behind such NATs a probe that arrives before the peer's opener is dropped without a
+    /// trace. Behind plain MASQUERADE boxes it is recorded and spoils the path (DESIGN.md), which
+    /// the openers prevent only when each side is scheduled in time: on a loaded machine (the
+    /// whole suite on 2 cores) that lost 1 punch in 3 here, and a mosh test failing on it would
+    /// say nothing about mosh.</summary>
+    private static PunchLab Lab() => new(new SiteOptions { WanFirewall = true }, new SiteOptions { WanFirewall = true });
+
     [RootFact]
     public void A_mosh_session_runs_over_the_punched_path_and_ends_with_the_remote_shell()
     {
         string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
-        using var lab = new PunchLab();
+        using PunchLab lab = Lab();
         using var scratch = new ScratchDirectory("mosh");
         using var session = MoshSession.Start(lab, scratch);
         BackgroundProcess a = session.A;
@@ -81,7 +89,7 @@ public class MoshTests
     [RootFact]
     public void A_stop_signal_ends_both_sides_and_takes_mosh_server_with_it()
     {
-        using var lab = new PunchLab();
+        using PunchLab lab = Lab();
         using var scratch = new ScratchDirectory("mosh");
         using var session = MoshSession.Start(lab, scratch);
         int serverPid = session.WaitForBothMoshEnds();
@@ -99,7 +107,7 @@ public class MoshTests
     public void With_keep_a_lost_path_is_punched_again_and_the_same_mosh_session_goes_on()
     {
         string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
-        using var lab = new PunchLab();
+        using PunchLab lab = Lab();
         using var scratch = new ScratchDirectory("mosh");
         string[] keep = { "--keep", "--keepalive", "1", "--consent-timeout", "3" };
         using var session = MoshSession.Start(lab, scratch, keep);
