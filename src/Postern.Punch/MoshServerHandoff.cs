@@ -95,7 +95,25 @@ public sealed class MoshServerHandoff : MoshHandoff
             start.ArgumentList.Add(argument);
         }
         PrepareEnvironment(start);
-        using Process process = Process.Start(start)!;
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Failure = $"mosh-server did not start: {e.Message}";
+            return false;
+        }
+        using (process)
+        {
+            return Started(process);
+        }
+    }
+
+    /// <summary>Reads what the started mosh-server printed, and takes over its detached process.</summary>
+    private bool Started(Process process)
+    {
         process.StandardInput.Close();
         // The started process prints and exits; the detached one has its output on /dev/null, so
         // both streams end within moments.
