@@ -80,7 +80,7 @@ internal sealed class PunchCommand
     public Option<string?> Exec { get; } = new("--exec")
     {
         Description = "Once punched, close the socket and run this command with /bin/sh, with {local_port}, {public_ip}, " +
-                      "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'mosh-server new -p {local_port}')",
+                      "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'openvpn ... --lport {local_port} --remote {peer_ip} --rport {peer_port}'; for mosh use --mosh-server, which carries the key)",
         HelpName = "COMMAND",
     };
     public Option<string?> WireGuard { get; } = new("--wireguard")
