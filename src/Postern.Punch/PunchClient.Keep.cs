@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using Postern.Hosting;
+
+namespace Postern.Punch;
+
+/// <summary>`keep`: connect --wireguard in a loop, with a watch on the peer in between. Each round
+/// punches and hands the port to wg; then wg is asked every few seconds how much the peer has
+/// sent and when it last shook hands (<see cref="WireGuardStaleness"/>). A stale path is logged
+/// with its reason and punched again under the next round's token (code/1, code/2, as connect
+/// --keep does).</summary>
+public sealed partial class PunchClient
+{
+    /// <summary>Seconds between rounds that found no path (the peer waits at the reflector meanwhile).</summary>
+    private static readonly TimeSpan s_retryPause = TimeSpan.FromSeconds(2);
+
+    public int Keep(KeepOptions options, CancellationToken cancel)
+    {
+        WireGuardHandoff handoff = options.Connect.WireGuard!;
+        if (WireGuardHandoff.FindWg() is not { } wg)
+        {
+            Log.Error("--wireguard: wg is not on PATH (install wireguard-tools)");
+            return ExitCodes.Startup;
+        }
+        // The interface must be there before anyone is paired; its public key goes into the
+        // command printed for the peer.
+        if (WireGuardHandoff.Capture(wg, new[] { "show", handoff.Interface, "public-key" }, out string ourKey) != 0)
+        {
+            Log.Error($"--wireguard: wg show {handoff.Interface}: {ourKey}");
+            return ExitCodes.Startup;
+        }
+        ConnectOptions connect = options.Connect;
+        string code = connect.Code ?? Announce(connect, "keep", $" --wireguard IFACE --peer-key {ourKey.Trim()}");
+
+        // Both sides move to the next round's token after every round the reflector paired, and
+        // only then: a pairing uses its token up at the reflector (a third mapping is refused) and
+        // happens to both sides at once, so they stay in step even when the punch that follows
+        // worked for one side and not the other. A round that never paired (no peer within
+        // --wait, no reflector) is tried again under the same token.
+        int epoch = 0;
+        while (!cancel.IsCancellationRequested)
+        {
+            Round round = ConnectOnce(connect, code, epoch, wg, cancel);
+            if (cancel.IsCancellationRequested)
+            {
+                break;
+            }
+            if (round.Paired)
+            {
+                epoch++;
+            }
+            // wg holds the port of the first round (--port): later rounds punch from any port.
+            connect = connect with { LocalPort = 0 };
+            if (round.Status != ExitCodes.Ok || round.HandedPeer is not { } peer)
+            {
+                Log.Warning(round.Paired
+                    ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1}"
+                    : $"keep: round {epoch + 1} did not pair; trying it again");
+                if (cancel.WaitHandle.WaitOne(s_retryPause))
+                {
+                    break;
+                }
+                continue;
+            }
+            Log.Notice(string.Create(CultureInfo.InvariantCulture,
+                $"keep: path of round {epoch}: {handoff.Interface} listens on port {round.HandedPort}, peer endpoint {Endpoints.Format(peer)}; " +
+                $"stale after {options.Stale.TotalSeconds:0} s without rx or {WireGuardStaleness.RejectAfterTime.TotalSeconds:0} s without a handshake"));
+            string? why;
+            try
+            {
+                why = Watch(wg, handoff, options, cancel);
+            }
+            catch (IOException e)
+            {
+                Log.Error($"keep: {e.Message}");
+                return ExitCodes.Startup;
+            }
+            if (why is null)
+            {
+                break;
+            }
+            Log.Warning($"keep: path of round {epoch} is stale: {why}");
+            Silence(wg, handoff);
+            Log.Notice($"keep: re-punching, round {epoch + 1}");
+        }
+        Log.Info($"keep: stopped; {handoff.Interface} is left as it is");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Samples the peer every <see cref="KeepOptions.SampleInterval"/> until the path is
+    /// stale (the reason) or the stop signal comes (null); an IOException when wg cannot tell.</summary>
+    private static string? Watch(string wg, WireGuardHandoff handoff, KeepOptions options, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var samples = new List<PeerSample>();
+        while (true)
+        {
+            if (WireGuardShow.Sample(wg, handoff.Interface, handoff.PeerKey, clock.Elapsed, out string? problem) is not { } sample)
+            {
+                throw new IOException(problem);
+            }
+            samples.Add(sample);
+            WireGuardStaleness.Compact(samples);
+            if (WireGuardStaleness.Why(samples, options.Stale) is { } why)
+            {
+                return why;
+            }
+            if (cancel.WaitHandle.WaitOne(options.SampleInterval))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>A stale path may be dead one way only: the peer, still hearing our keepalives,
+    /// would never come to the reflector. Moving WireGuard to a random port (listen-port 0) sends
+    /// them from a mapping the peer's NAT does not know, so the peer's rx stalls as well and it
+    /// re-punches within its --stale; the punch then gives wg the new port.</summary>
+    private static void Silence(string wg, WireGuardHandoff handoff)
+    {
+        string[] arguments = { "set", handoff.Interface, "listen-port", "0" };
+        Log.Info($"keep: {wg} {string.Join(' ', arguments)} (off the stale path, so that the peer notices too)");
+        int status = WireGuardHandoff.Run(wg, arguments);
+        if (status != 0)
+        {
+            Log.Error($"keep: wg exited with status {status}");
+        }
+    }
+}
