@@ -10,6 +10,9 @@ public sealed record KeepOptions
     /// <summary>--stale: no rx from the peer for this long is a dead path.</summary>
     public required TimeSpan Stale { get; init; }
 
+    /// <summary>--state: where the next round's number is kept across restarts, else null.</summary>
+    public KeepState? State { get; init; }
+
     /// <summary>How often wg is asked: a fifth of <see cref="Stale"/>, 1 s to 5 s, so a dead path
     /// is noticed within --stale plus a fifth.</summary>
     public TimeSpan SampleInterval => TimeSpan.FromTicks(Math.Clamp(Stale.Ticks / 5, TimeSpan.TicksPerSecond, 5 * TimeSpan.TicksPerSecond));

@@ -38,33 +38,54 @@ public sealed partial class PunchClient
         // worked for one side and not the other. A round that never paired (no peer within
         // --wait, no reflector) is tried again under the same token.
         int epoch = 0;
+        try
+        {
+            if (options.State is { } state)
+            {
+                epoch = state.Read(code, out string note);
+                Log.Info($"keep: {note}");
+                state.Write(code, epoch); // a state that cannot be written fails now, not after the first pairing
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Error($"--state: {e.Message}");
+            return ExitCodes.Startup;
+        }
+
+        bool punch = !LiveAtStart(wg, handoff);
         while (!cancel.IsCancellationRequested)
         {
-            Round round = ConnectOnce(connect, code, epoch, wg, cancel);
-            if (cancel.IsCancellationRequested)
+            if (punch)
             {
-                break;
-            }
-            if (round.Paired)
-            {
-                epoch++;
-            }
-            // wg holds the port of the first round (--port): later rounds punch from any port.
-            connect = connect with { LocalPort = 0 };
-            if (round.Status != ExitCodes.Ok || round.HandedPeer is not { } peer)
-            {
-                Log.Warning(round.Paired
-                    ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1}"
-                    : $"keep: round {epoch + 1} did not pair; trying it again");
-                if (cancel.WaitHandle.WaitOne(s_retryPause))
+                Round round = ConnectOnce(connect, code, epoch, wg, cancel);
+                if (cancel.IsCancellationRequested)
                 {
                     break;
                 }
-                continue;
+                if (round.Paired)
+                {
+                    epoch++;
+                    SaveState(options.State, code, epoch);
+                }
+                // wg holds the port of the first round (--port): later rounds punch from any port.
+                connect = connect with { LocalPort = 0 };
+                if (round.Status != ExitCodes.Ok || round.HandedPeer is not { } peer)
+                {
+                    Log.Warning(round.Paired
+                        ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1}"
+                        : $"keep: round {epoch + 1} did not pair; trying it again");
+                    if (cancel.WaitHandle.WaitOne(s_retryPause))
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                Log.Notice(string.Create(CultureInfo.InvariantCulture,
+                    $"keep: path of round {epoch}: {handoff.Interface} listens on port {round.HandedPort}, peer endpoint {Endpoints.Format(peer)}; " +
+                    $"stale after {options.Stale.TotalSeconds:0} s without rx or {WireGuardStaleness.RejectAfterTime.TotalSeconds:0} s without a handshake"));
             }
-            Log.Notice(string.Create(CultureInfo.InvariantCulture,
-                $"keep: path of round {epoch}: {handoff.Interface} listens on port {round.HandedPort}, peer endpoint {Endpoints.Format(peer)}; " +
-                $"stale after {options.Stale.TotalSeconds:0} s without rx or {WireGuardStaleness.RejectAfterTime.TotalSeconds:0} s without a handshake"));
+            punch = true;
             string? why;
             try
             {
@@ -85,6 +106,38 @@ public sealed partial class PunchClient
         }
         Log.Info($"keep: stopped; {handoff.Interface} is left as it is");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>True (logged) when the interface already has a live path to the peer, which keep
+    /// then watches first (<see cref="WireGuardStaleness.LiveAtStart"/>).</summary>
+    private static bool LiveAtStart(string wg, WireGuardHandoff handoff)
+    {
+        if (WireGuardShow.Sample(wg, handoff.Interface, handoff.PeerKey, TimeSpan.Zero, out _) is not { } sample)
+        {
+            return false; // the peer is not on the interface yet: the first punch adds it
+        }
+        string? endpoint = WireGuardShow.Endpoint(wg, handoff.Interface, handoff.PeerKey);
+        if (!WireGuardStaleness.LiveAtStart(sample, endpoint is not null))
+        {
+            return false;
+        }
+        Log.Notice(string.Create(CultureInfo.InvariantCulture,
+            $"keep: {handoff.Interface} already has a live path to the peer (endpoint {endpoint}, handshake {sample.Now - sample.LatestHandshake} s ago): watching it before punching"));
+        return true;
+    }
+
+    /// <summary>Records the round; a failure is logged and keep goes on (the path matters more
+    /// now than the next restart: that one would start out of step).</summary>
+    private static void SaveState(KeepState? state, string code, int epoch)
+    {
+        try
+        {
+            state?.Write(code, epoch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Error($"--state: {e.Message}; a restart will not resume at round {epoch + 1}");
+        }
     }
 
     /// <summary>Samples the peer every <see cref="KeepOptions.SampleInterval"/> until the path is

@@ -31,26 +31,44 @@ public static class WireGuardShow
         return status == 0;
     }
 
+    /// <summary>The peer's endpoint as wg shows it (`wg show IFACE endpoints`), null when the
+    /// peer has none or is not on the interface, or wg failed.</summary>
+    public static string? Endpoint(string wg, string iface, string peerKey)
+    {
+        if (!Show(wg, iface, "endpoints", out string endpoints, out _))
+        {
+            return null;
+        }
+        string? endpoint = Column(endpoints, peerKey, 1);
+        return endpoint is null or "(none)" ? null : endpoint;
+    }
+
     /// <summary>Column <paramref name="column"/> (after the key, from 1) of the peer's line in
     /// wg's tab-separated per-peer output ("KEY\tVALUE..."), as a number.</summary>
     public static bool Field(string output, string peerKey, int column, out long value, out string? problem)
     {
-        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        if (Column(output, peerKey, column) is { } text &&
+            long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value))
         {
-            string[] fields = line.Split('\t');
-            if (fields[0] != peerKey)
-            {
-                continue;
-            }
-            if (column < fields.Length && long.TryParse(fields[column], NumberStyles.None, CultureInfo.InvariantCulture, out value))
-            {
-                problem = null;
-                return true;
-            }
-            break;
+            problem = null;
+            return true;
         }
         value = 0;
         problem = $"no peer {peerKey} with a number in column {column + 1}";
         return false;
+    }
+
+    /// <summary>Column <paramref name="column"/> of the peer's line, null when there is none.</summary>
+    public static string? Column(string output, string peerKey, int column)
+    {
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] fields = line.Split('\t');
+            if (fields[0] == peerKey)
+            {
+                return column < fields.Length ? fields[column] : null;
+            }
+        }
+        return null;
     }
 }

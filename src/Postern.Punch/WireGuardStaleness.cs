@@ -48,6 +48,13 @@ public static class WireGuardStaleness
         return null;
     }
 
+    /// <summary>At start: does the interface already hold a live path to the peer (an endpoint,
+    /// and a handshake younger than REJECT_AFTER_TIME), so that keep watches it before punching?
+    /// A keep restarted while WireGuard kept running must not punch at once: its peer, still
+    /// hearing it, would not come to the reflector.</summary>
+    public static bool LiveAtStart(PeerSample sample, bool hasEndpoint) =>
+        hasEndpoint && sample.LatestHandshake != 0 && sample.Now - sample.LatestHandshake <= (long)RejectAfterTime.TotalSeconds;
+
     /// <summary>Drops the samples <see cref="Why"/> does not need: it keeps the first (the
     /// hand-off), the one where the current run of equal rx began, and the latest, so that a
     /// path watched for months holds three samples.</summary>

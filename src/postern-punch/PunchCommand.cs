@@ -175,6 +175,13 @@ internal sealed class PunchCommand
         HelpName = "SECONDS",
         DefaultValueFactory = _ => WireGuardHandoff.PersistentKeepalive,
     };
+    public Option<string?> State { get; } = new("--state")
+    {
+        Description = "A file where keep records the next round's number, so that after a restart it pairs under the same " +
+                      "token as the peer (e.g. /var/lib/postern-punch/wg0.state; its directory must exist; with a fixed --code). " +
+                      "Without it rounds count from 1 at every start: restart both sides together",
+        HelpName = "FILE",
+    };
     public Option<int> KeepPort { get; } = new("--port", "-p")
     {
         Description = "The local UDP port of the first punch (0: any free port); later punches take any port, as wg holds this one",
@@ -246,7 +253,7 @@ internal sealed class PunchCommand
         }
         foreach (Option option in new Option[]
                  {
-                     KeepServers, KeepCode, KeepWireGuard, KeepPeerKey, Stale, WgKeepalive, KeepPort, KeepWait, KeepTimeout, KeepBirthdayPorts,
+                     KeepServers, KeepCode, KeepWireGuard, KeepPeerKey, Stale, WgKeepalive, State, KeepPort, KeepWait, KeepTimeout, KeepBirthdayPorts,
                      KeepProbeRate, KeepOpenerTtl, KeepIpv6,
                  })
         {
@@ -333,6 +340,7 @@ internal sealed class PunchCommand
             ?? Range("--wg-keepalive", keepalive, 1, 3600)
             ?? Range("--stale", stale, 2, 86400)
             ?? (stale <= keepalive ? "--stale must be longer than --wg-keepalive, or a live path goes stale between two keepalives" : null)
+            ?? (result.GetValue(State) is { Length: 0 } ? "--state: the file name is empty" : null)
             ?? PunchProblem(result, flags);
         if (problem is not null)
         {
@@ -342,6 +350,7 @@ internal sealed class PunchCommand
         {
             Connect = Punching(result, flags, code, new WireGuardHandoff(wireGuard!, peerKey!) { Keepalive = keepalive }),
             Stale = TimeSpan.FromSeconds(stale),
+            State = result.GetValue(State) is { } state ? new KeepState(state) : null,
         };
     }
 

@@ -119,6 +119,46 @@ public class KeepTests
         AssertNothingLeft(names);
     }
 
+    /// <summary>keep as a service that restarts: both sides with --state, A's keep stopped and
+    /// started again after round 1 while WireGuard runs on. It resumes at round 2 from its state
+    /// file, watches the live path instead of punching (the peer would never come), and when the
+    /// path breaks (inbound to A's port dropped) both pair under round 2's token.</summary>
+    [RootFact]
+    public void A_restarted_keep_watches_the_live_path_and_resumes_in_step_from_its_state_file()
+    {
+        string[] names;
+        using (var lab = new PunchLab())
+        using (var scratch = new ScratchDirectory("keep-restart"))
+        {
+            string stateA = scratch.Combine("a.state");
+            string stateB = scratch.Combine("b.state");
+            using var tunnel = KeptTunnel.Start(lab, scratch, stateA, stateB);
+            names = tunnel.Names;
+            tunnel.WaitRound(1, Punch.Timeout);
+            Punched punchedA = Punched.Parse(tunnel.A.Output);
+            tunnel.WaitHandshakes();
+            Assert.EndsWith(" epoch=1\n", File.ReadAllText(stateA));
+            Assert.EndsWith(" epoch=1\n", File.ReadAllText(stateB));
+
+            tunnel.RestartA(stateA);
+            Assert.True(tunnel.A.WaitForOutput("already has a live path to the peer", TimeSpan.FromSeconds(20)), tunnel.A.Output);
+            Assert.Contains($"keep: {stateA}: resuming at round 2", tunnel.A.Output);
+            Assert.DoesNotContain("rendezvous at", tunnel.A.Output);
+
+            lab.A.Nat.Check("iptables", "-t", "raw", "-I", "PREROUTING", "-i", lab.A.NatWanInterface, "-p", "udp",
+                "--dport", Text(punchedA.PublicPort), "-j", "DROP");
+            (KeptPath a2, KeptPath b2) = tunnel.WaitRound(2, TimeSpan.FromSeconds(60));
+            Assert.Contains("keep: path of round 1 is stale: nothing received from the peer", tunnel.A.Output);
+            Assert.Contains("keep: path of round 1 is stale: nothing received from the peer", tunnel.B.Output);
+            TcpTransfer.Run(lab.A, lab.B, AddressB, scratch);
+            Assert.EndsWith(" epoch=2\n", File.ReadAllText(stateA));
+            Assert.EndsWith(" epoch=2\n", File.ReadAllText(stateB));
+
+            tunnel.StopAndCheck(a2, b2);
+        }
+        AssertNothingLeft(names);
+    }
+
     private static void AssertNothingLeft(string[] names)
     {
         foreach (string name in names)
@@ -186,9 +226,12 @@ public class KeepTests
     {
         private readonly List<IDisposable> _owned;
 
+        private static readonly string[] s_timers = { "--wg-keepalive", "3", "--stale", "9" };
+
         private KeptTunnel(PunchLab lab, WireGuardInterface wgA, WireGuardInterface wgB, BackgroundProcess reflector, BackgroundProcess a,
-            BackgroundProcess b, List<IDisposable> owned)
+            BackgroundProcess b, string code, List<IDisposable> owned)
         {
+            Code = code;
             Lab = lab;
             WgA = wgA;
             WgB = wgB;
@@ -202,11 +245,13 @@ public class KeepTests
         public WireGuardInterface WgA { get; }
         public WireGuardInterface WgB { get; }
         public BackgroundProcess Reflector { get; }
-        public BackgroundProcess A { get; }
+        public BackgroundProcess A { get; private set; }
         public BackgroundProcess B { get; }
+        public string Code { get; }
         public string[] Names => new[] { WgA.Name, WgB.Name };
 
-        public static KeptTunnel Start(PunchLab lab, ScratchDirectory scratch)
+        /// <summary>With <paramref name="stateA"/> and <paramref name="stateB"/>, each side's --state file.</summary>
+        public static KeptTunnel Start(PunchLab lab, ScratchDirectory scratch, string? stateA = null, string? stateB = null)
         {
             var owned = new List<IDisposable>();
             try
@@ -216,20 +261,31 @@ public class KeepTests
                 wgA.AllowPeer(wgB.PublicKey, AddressB);
                 wgB.AllowPeer(wgA.PublicKey, AddressA);
                 BackgroundProcess reflector = Own(owned, Punch.StartReflector(lab.Reflector));
-                string[] timers = { "--wg-keepalive", "3", "--stale", "9" };
                 BackgroundProcess a = Own(owned, Punch.Start(lab.A,
-                    new[] { "keep", "--server", Punch.Server, "--wireguard", wgA.Name, "--peer-key", wgB.PublicKey }.Concat(timers).ToArray()));
+                    new[] { "keep", "--server", Punch.Server, "--wireguard", wgA.Name, "--peer-key", wgB.PublicKey }.Concat(Extra(stateA)).ToArray()));
                 string code = Punch.CodeOf(a);
                 Assert.Contains($"on the other host run: postern-punch keep --server {Punch.Server} --code {code} --wireguard IFACE --peer-key {wgA.PublicKey}", a.Output);
                 BackgroundProcess b = Own(owned, Punch.Start(lab.B,
-                    new[] { "keep", "--server", Punch.Server, "--code", code, "--wireguard", wgB.Name, "--peer-key", wgA.PublicKey }.Concat(timers).ToArray()));
-                return new KeptTunnel(lab, wgA, wgB, reflector, a, b, owned);
+                    new[] { "keep", "--server", Punch.Server, "--code", code, "--wireguard", wgB.Name, "--peer-key", wgA.PublicKey }.Concat(Extra(stateB)).ToArray()));
+                return new KeptTunnel(lab, wgA, wgB, reflector, a, b, code, owned);
             }
             catch
             {
                 Dispose(owned);
                 throw;
             }
+        }
+
+        private static IEnumerable<string> Extra(string? state) => state is null ? s_timers : s_timers.Concat(new[] { "--state", state });
+
+        /// <summary>A's keep stopped (SIGTERM, status 0) and started again, now with the code it
+        /// printed, and <paramref name="stateA"/>: what a service restart does.</summary>
+        public void RestartA(string stateA)
+        {
+            A.Signal(15);
+            Assert.Equal(0, Punch.WaitExit(A, TimeSpan.FromSeconds(20)));
+            A = Own(_owned, Punch.Start(Lab.A,
+                new[] { "keep", "--server", Punch.Server, "--code", Code, "--wireguard", WgA.Name, "--peer-key", WgB.PublicKey }.Concat(Extra(stateA)).ToArray()));
         }
 
         private static T Own<T>(List<IDisposable> owned, T item) where T : IDisposable

@@ -150,3 +150,55 @@ public class WireGuardShowTests
         Assert.Equal($"no peer {Key} with a number in column 2", problem);
     }
 }
+
+/// <summary>keep's decisions at start: watch a live path first, and resume the round count of a
+/// --state file (its own code's only).</summary>
+public class KeepStartTests
+{
+    private const string Code = "K3F97QXA2MRTP8DW";
+    private const long Now = 1_800_000_000;
+
+    [Theory]
+    [InlineData(Now - 5, true, true)]
+    [InlineData(Now - 180, true, true)]
+    [InlineData(Now - 181, true, false)]
+    [InlineData(0, true, false)]
+    [InlineData(Now - 5, false, false)]
+    public void A_path_is_watched_first_with_an_endpoint_and_a_handshake_within_180_s(long handshake, bool endpoint, bool live) =>
+        Assert.Equal(live, WireGuardStaleness.LiveAtStart(new PeerSample(TimeSpan.Zero, 1000, handshake, Now), endpoint));
+
+    [Fact]
+    public void A_state_line_reads_back_for_its_code_only()
+    {
+        string line = KeepState.Format(Code, 7);
+        Assert.Matches(@"^postern-punch keep v1 token=[0-9a-f]{32} epoch=7\n$", line);
+        Assert.DoesNotContain(Code, line);
+        Assert.Equal(7, KeepState.Parse(line, Code));
+        Assert.Null(KeepState.Parse(line, "K3F97QXA2MRTP8DX"));
+        Assert.Null(KeepState.Parse(line.Replace("epoch=7", "epoch=x", StringComparison.Ordinal), Code));
+        Assert.Null(KeepState.Parse("", Code));
+    }
+
+    [Fact]
+    public void The_state_file_is_written_whole_and_read_back()
+    {
+        string directory = Directory.CreateTempSubdirectory("postern-keep-state").FullName;
+        try
+        {
+            var state = new KeepState(Path.Combine(directory, "wg0.state"));
+            Assert.Equal(0, state.Read(Code, out string note));
+            Assert.Contains("starting at round 1", note);
+            state.Write(Code, 3);
+            state.Write(Code, 4);
+            Assert.Equal(4, state.Read(Code, out note));
+            Assert.EndsWith("resuming at round 5", note);
+            Assert.Equal(0, state.Read("K3F97QXA2MRTP8DX", out note));
+            Assert.Contains("not a keep state of this code", note);
+            Assert.Equal(new[] { "wg0.state" }, Directory.GetFiles(directory).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
