@@ -29,30 +29,35 @@ public sealed partial class PunchClient
             Log.Error($"--wireguard: wg show {handoff.Interface}: {ourKey}");
             return ExitCodes.Startup;
         }
-        ConnectOptions connect = options.Connect;
-        string code = connect.Code ?? Announce(connect, "keep", $" --wireguard IFACE --peer-key {ourKey.Trim()}");
-
-        // Both sides move to the next round's token after every round the reflector paired, and
-        // only then: a pairing uses its token up at the reflector (a third mapping is refused) and
-        // happens to both sides at once, so they stay in step even when the punch that follows
-        // worked for one side and not the other. A round that never paired (no peer within
-        // --wait, no reflector) is tried again under the same token.
-        int epoch = 0;
-        try
+        string code = options.Connect.Code ?? Announce(options.Connect, "keep", $" --wireguard IFACE --peer-key {ourKey.Trim()}");
+        if (!TryResume(options.State, code, out int epoch))
         {
-            if (options.State is { } state)
-            {
-                epoch = state.Read(code, out string note);
-                Log.Info($"keep: {note}");
-                state.Write(code, epoch); // a state that cannot be written fails now, not after the first pairing
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.Error($"--state: {e.Message}");
             return ExitCodes.Startup;
         }
+        try
+        {
+            KeepUp(options, wg, code, epoch, cancel);
+        }
+        catch (IOException e)
+        {
+            Log.Error($"keep: {e.Message}");
+            return ExitCodes.Startup;
+        }
+        Log.Info($"keep: stopped; {handoff.Interface} is left as it is");
+        return ExitCodes.Ok;
+    }
 
+    /// <summary>Rounds until the stop signal: punch and hand over (unless a live path is there
+    /// at start), watch, and when the path goes stale, say why and punch again.
+    /// <para>Both sides move to the next round's token after every round the reflector paired,
+    /// and only then: a pairing uses its token up at the reflector (a third mapping is refused)
+    /// and happens to both sides at once, so they stay in step even when the punch that follows
+    /// worked for one side and not the other. A round that never paired (no peer within --wait,
+    /// no reflector) is tried again under the same token.</para></summary>
+    private void KeepUp(KeepOptions options, string wg, string code, int epoch, CancellationToken cancel)
+    {
+        WireGuardHandoff handoff = options.Connect.WireGuard!;
+        ConnectOptions connect = options.Connect;
         bool punch = !LiveAtStart(wg, handoff);
         while (!cancel.IsCancellationRequested)
         {
@@ -61,7 +66,7 @@ public sealed partial class PunchClient
                 Round round = ConnectOnce(connect, code, epoch, wg, cancel);
                 if (cancel.IsCancellationRequested)
                 {
-                    break;
+                    return;
                 }
                 if (round.Paired)
                 {
@@ -75,10 +80,7 @@ public sealed partial class PunchClient
                     Log.Warning(round.Paired
                         ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1}"
                         : $"keep: round {epoch + 1} did not pair; trying it again");
-                    if (cancel.WaitHandle.WaitOne(s_retryPause))
-                    {
-                        break;
-                    }
+                    cancel.WaitHandle.WaitOne(s_retryPause);
                     continue;
                 }
                 Log.Notice(string.Create(CultureInfo.InvariantCulture,
@@ -86,26 +88,37 @@ public sealed partial class PunchClient
                     $"stale after {options.Stale.TotalSeconds:0} s without rx or {WireGuardStaleness.RejectAfterTime.TotalSeconds:0} s without a handshake"));
             }
             punch = true;
-            string? why;
-            try
+            if (Watch(wg, handoff, options, cancel) is not { } why)
             {
-                why = Watch(wg, handoff, options, cancel);
-            }
-            catch (IOException e)
-            {
-                Log.Error($"keep: {e.Message}");
-                return ExitCodes.Startup;
-            }
-            if (why is null)
-            {
-                break;
+                return;
             }
             Log.Warning($"keep: path of round {epoch} is stale: {why}");
             Silence(wg, handoff);
             Log.Notice($"keep: re-punching, round {epoch + 1}");
         }
-        Log.Info($"keep: stopped; {handoff.Interface} is left as it is");
-        return ExitCodes.Ok;
+    }
+
+    /// <summary>The round to start from: --state's, else 0. False (logged) when the state file
+    /// cannot be read or written: that fails now, not after the first pairing.</summary>
+    private static bool TryResume(KeepState? state, string code, out int epoch)
+    {
+        epoch = 0;
+        if (state is null)
+        {
+            return true;
+        }
+        try
+        {
+            epoch = state.Read(code, out string note);
+            Log.Info($"keep: {note}");
+            state.Write(code, epoch);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Error($"--state: {e.Message}");
+            return false;
+        }
     }
 
     /// <summary>True (logged) when the interface already has a live path to the peer, which keep
