@@ -11,7 +11,7 @@ namespace Postern.Punch;
 /// <item>The latest handshake is older than REJECT_AFTER_TIME (180 s, the whitepaper's section
 /// 6.1): a sender starts a new handshake after REKEY_AFTER_TIME (120 s) and retries it every
 /// REKEY_TIMEOUT (5 s) for REKEY_ATTEMPT_TIME (90 s); past 180 s the keys are refused, so no data
-/// flows even if handshake initiations (which count as rx) still arrive. A handshake from before
+/// flows even if handshake initiations (which can count as rx) still arrive. A handshake from before
 /// the hand-off counts from the hand-off: the new path gets the whole 180 s.</item>
 /// </list></summary>
 public static class WireGuardStaleness

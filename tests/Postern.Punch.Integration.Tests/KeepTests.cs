@@ -206,6 +206,8 @@ public class KeepTests
         { new[] { "--wireguard", "wg0", "--peer-key", Key, "--wg-keepalive", "0" }, "--wg-keepalive: 0 is out of range (1 to 3600)" },
         { new[] { "--wireguard", "wg0", "--peer-key", Key, "--wg-keepalive", "3601" }, "--wg-keepalive: 3601 is out of range (1 to 3600)" },
         { new[] { "--wireguard", "wg0", "--peer-key", Key, "--timeout", "0" }, "--timeout: 0 is out of range (1 to 3600)" },
+        { new[] { "--wireguard", "wg0", "--peer-key", Key, "--state", "" }, "--state: the file name is empty" },
+        { new[] { "--wireguard", "wg0", "--peer-key", Key, "--forward", "127.0.0.1:7000" }, "Unrecognized command or argument '--forward' (see --help)" },
     };
 
     private const string Key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
