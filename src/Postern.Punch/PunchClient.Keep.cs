@@ -11,8 +11,13 @@ namespace Postern.Punch;
 /// --keep does).</summary>
 public sealed partial class PunchClient
 {
-    /// <summary>Seconds between rounds that found no path (the peer waits at the reflector meanwhile).</summary>
+    /// <summary>The pause after a round that found no path, doubled after each one that follows
+    /// up to <see cref="s_retryPauseMax"/> (two symmetric NATs never connect, and should not make
+    /// the reflector pair them every two seconds for ever); the peer waits at the reflector
+    /// meanwhile, so unequal pauses only delay the next round.</summary>
     private static readonly TimeSpan s_retryPause = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan s_retryPauseMax = TimeSpan.FromSeconds(60);
 
     public int Keep(KeepOptions options, CancellationToken cancel)
     {
@@ -59,6 +64,7 @@ public sealed partial class PunchClient
         WireGuardHandoff handoff = options.Connect.WireGuard!;
         ConnectOptions connect = options.Connect;
         bool punch = !LiveAtStart(wg, handoff);
+        TimeSpan pause = s_retryPause;
         while (!cancel.IsCancellationRequested)
         {
             if (punch)
@@ -78,11 +84,13 @@ public sealed partial class PunchClient
                 if (round.Status != ExitCodes.Ok || round.HandedPeer is not { } peer)
                 {
                     Log.Warning(round.Paired
-                        ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1}"
-                        : $"keep: round {epoch + 1} did not pair; trying it again");
-                    cancel.WaitHandle.WaitOne(s_retryPause);
+                        ? $"keep: round {epoch} found no path; pairing again as round {epoch + 1} in {pause.TotalSeconds:0} s"
+                        : $"keep: round {epoch + 1} did not pair; trying it again in {pause.TotalSeconds:0} s");
+                    cancel.WaitHandle.WaitOne(pause);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, s_retryPauseMax.Ticks));
                     continue;
                 }
+                pause = s_retryPause;
                 Log.Notice(string.Create(CultureInfo.InvariantCulture,
                     $"keep: path of round {epoch}: {handoff.Interface} listens on port {round.HandedPort}, peer endpoint {Endpoints.Format(peer)}; " +
                     $"stale after {options.Stale.TotalSeconds:0} s without rx or {WireGuardStaleness.RejectAfterTime.TotalSeconds:0} s without a handshake"));

@@ -159,6 +159,38 @@ public class KeepTests
         AssertNothingLeft(names);
     }
 
+    /// <summary>Two symmetric NATs never connect without a relay: each round pairs and finds no
+    /// path. Both sides still move to the next round together (a paired round uses its token up),
+    /// so they pair again as round 2 and 3, pausing 2 s, then 4 s; a stop signal ends both with 0.</summary>
+    [RootFact]
+    public void Rounds_without_a_path_pair_again_in_step_with_growing_pauses()
+    {
+        string[] names;
+        var symmetric = new SiteOptions { Nat = SiteNat.Symmetric };
+        using (var lab = new PunchLab(symmetric, symmetric))
+        using (var scratch = new ScratchDirectory("keep-symmetric"))
+        {
+            using var tunnel = KeptTunnel.Start(lab, scratch);
+            names = tunnel.Names;
+            foreach (BackgroundProcess side in new[] { tunnel.A, tunnel.B })
+            {
+                Assert.True(side.WaitForOutput("keep: round 2 found no path; pairing again as round 3 in 4 s", TimeSpan.FromSeconds(60)),
+                    $"--- A:\n{tunnel.A.Output}\n--- B:\n{tunnel.B.Output}");
+                Assert.Contains("keep: round 1 found no path; pairing again as round 2 in 2 s", side.Output);
+                Assert.Contains("both NATs map each destination to a new port (symmetric)", side.Output);
+                Assert.DoesNotContain("keep: path of round", side.Output);
+            }
+            foreach (BackgroundProcess side in new[] { tunnel.A, tunnel.B })
+            {
+                side.Signal(15);
+                Assert.Equal(0, Punch.WaitExit(side, TimeSpan.FromSeconds(20)));
+            }
+            Assert.True(tunnel.WgA.Stop(), $"wireguard-go left {tunnel.WgA.ControlSocket}");
+            Assert.True(tunnel.WgB.Stop(), $"wireguard-go left {tunnel.WgB.ControlSocket}");
+        }
+        AssertNothingLeft(names);
+    }
+
     private static void AssertNothingLeft(string[] names)
     {
         foreach (string name in names)
