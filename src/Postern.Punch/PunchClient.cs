@@ -9,7 +9,7 @@ namespace Postern.Punch;
 /// <summary>`connect` and `manual` end to end: sockets, the mapping test, the relay, rendezvous
 /// (or the pasted line), the punch, the punched line, and the hand-off (warm exit, --forward,
 /// --exec). Every attempt logs one line on how it ended and why.</summary>
-public sealed class PunchClient
+public sealed partial class PunchClient
 {
     /// <summary>Exit status when a held path was lost (consent) and --keep was not given.</summary>
     public const int ExitLost = 3;
@@ -44,20 +44,13 @@ public sealed class PunchClient
                 return ExitCodes.Startup;
             }
         }
-        string code = options.Code ?? PairingCode.Generate();
-        if (options.Code is null)
+        string peerFlag = options.Mosh switch
         {
-            string servers = string.Join(" ", options.Servers.Select(s => "--server " + s.Canonical));
-            string peerFlag = options.Mosh switch
-            {
-                MoshRole.Server => " --mosh-client",
-                MoshRole.Client => " --mosh-server",
-                _ => "",
-            };
-            _out.WriteLine($"code: {PairingCode.Format(code)}");
-            _out.WriteLine($"on the other host run: postern-punch connect {servers} --code {PairingCode.Format(code)}{peerFlag}");
-            _out.Flush();
-        }
+            MoshRole.Server => " --mosh-client",
+            MoshRole.Client => " --mosh-server",
+            _ => "",
+        };
+        string code = options.Code ?? Announce(options, "connect", peerFlag);
         // The mosh hand-off outlives a re-punch (--keep): the same mosh-server or mosh-client
         // goes on talking to the same loopback socket, and mosh's roaming copes with the new path.
         using MoshHandoff? mosh = options.Mosh switch
@@ -69,7 +62,7 @@ public sealed class PunchClient
         int epoch = 0;
         while (true)
         {
-            int status = ConnectOnce(options, code, epoch, wg, mosh, cancel);
+            int status = ConnectOnce(options, code, epoch, wg, mosh, cancel).Status;
             if (status != ExitLost || !options.Keep || cancel.IsCancellationRequested)
             {
                 return status;
@@ -79,11 +72,31 @@ public sealed class PunchClient
         }
     }
 
-    private int ConnectOnce(ConnectOptions options, string code, int epoch, string? wg, MoshHandoff? mosh, CancellationToken cancel)
+    /// <summary>A new code, printed with the command the peer must run (<paramref name="command"/>
+    /// and the same servers, then <paramref name="extra"/>).</summary>
+    private string Announce(ConnectOptions options, string command, string extra)
     {
-        // A re-punch pairs under a token of its own: the reflector still holds the last pairing.
-        string round = epoch == 0 ? code : code + "/" + epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        byte[] token = PairingCode.Token(round);
+        string code = PairingCode.Generate();
+        string servers = string.Join(" ", options.Servers.Select(s => "--server " + s.Canonical));
+        _out.WriteLine($"code: {PairingCode.Format(code)}");
+        _out.WriteLine($"on the other host run: postern-punch {command} {servers} --code {PairingCode.Format(code)}{extra}");
+        _out.Flush();
+        return code;
+    }
+
+    /// <summary>How one round of <see cref="ConnectOnce"/> ended: its exit status, whether the
+    /// reflector paired us (the round's token is then used up there), and, after a WireGuard
+    /// hand-off, the port and peer endpoint given to wg.</summary>
+    private readonly record struct Round(int Status, bool Paired, int HandedPort = 0, IPEndPoint? HandedPeer = null);
+
+    /// <summary>The token of round <paramref name="epoch"/>: the code itself, then code/1, code/2:
+    /// a re-punch pairs under a token of its own, as the reflector still holds the last pairing.</summary>
+    private static string RoundName(string code, int epoch) =>
+        epoch == 0 ? code : code + "/" + epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private Round ConnectOnce(ConnectOptions options, string code, int epoch, string? wg, MoshHandoff? mosh, CancellationToken cancel)
+    {
+        byte[] token = PairingCode.Token(RoundName(code, epoch));
         byte[] key = PairingCode.ProbeKey(code);
         var names = options.Servers.Select(s => s.Canonical).ToList();
         ServerAddress chosen = options.Servers[ServerChoice.Choose(token, names)];
@@ -92,6 +105,7 @@ public sealed class PunchClient
         var ports = new List<PunchPort>();
         long started = Stopwatch.GetTimestamp();
         Socket? local = null;
+        bool paired = false;
         try
         {
             // The forwarded port is taken first: a port in use fails before anyone is paired,
@@ -133,6 +147,7 @@ public sealed class PunchClient
 
             Log.Info($"rendezvous at {chosen} ({Endpoints.Format(server)}), local port {localPort}, announcing {string.Join(", ", locals.Select(Endpoints.Format))}");
             RendezvousResult pair = RendezvousClient.Pair(main, server, token, locals, new PeerInfo(mapping, relay is not null), options.Wait, cancel);
+            paired = true;
             Log.Info($"paired after {pair.Waited.TotalSeconds:0.0} s ({(pair.First ? "we waited" : "the peer was waiting")}): " +
                 $"our mapping {Endpoints.Format(pair.Mapped)}, the peer's {Endpoints.Format(pair.Peer)}" +
                 $" ({pair.PeerInfo.Mapping.Describe()} mapping), its addresses {string.Join(", ", pair.PeerLocals.Select(Endpoints.Format))}");
@@ -145,7 +160,7 @@ public sealed class PunchClient
                 if (relay is null && !pair.PeerInfo.LastLocalIsRelay)
                 {
                     Log.Error("both NATs map each destination to a new port (symmetric): no direct path can be punched; give one side --relay socks5://HOST:PORT");
-                    return ExitCodes.Startup;
+                    return new Round(ExitCodes.Startup, paired);
                 }
             }
             else if (mapping.IsSymmetric() && pair.PeerInfo.Mapping == NatBehaviour.EndpointIndependent)
@@ -181,21 +196,21 @@ public sealed class PunchClient
             LogAttempt(outcome, puncher, started);
             if (outcome.Path is not { } chosenPath)
             {
-                return ExitCodes.Startup;
+                return new Round(ExitCodes.Startup, paired);
             }
 
             if (mosh is not null)
             {
-                return HoldMosh(chosenPath, mosh, key, options.Hold, ports, cancel);
+                return new Round(HoldMosh(chosenPath, mosh, key, options.Hold, ports, cancel), paired);
             }
             if (local is not null)
             {
-                return Hold(chosenPath, local, key, options.Hold, ports, cancel) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok;
+                return new Round(Hold(chosenPath, local, key, options.Hold, ports, cancel) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok, paired);
             }
             if (chosenPath.Kind == CandidateKind.Relay)
             {
                 Log.Error("the path runs through the relay, which lives only while postern-punch holds it: use --forward");
-                return ExitCodes.Startup;
+                return new Round(ExitCodes.Startup, paired);
             }
             int chosenLocalPort = chosenPath.Port.LocalEndPoint.Port;
             Dispose(ports);
@@ -203,7 +218,7 @@ public sealed class PunchClient
             {
                 string command = ExecCommand.Substitute(exec, chosenLocalPort, publicEndPoint, chosenPath.Peer);
                 Log.Info($"exec: {command}");
-                return ExecCommand.Run(command);
+                return new Round(ExecCommand.Run(command), paired);
             }
             if (options.WireGuard is { } wireGuard)
             {
@@ -214,13 +229,13 @@ public sealed class PunchClient
                 {
                     Log.Error($"wireguard: wg exited with status {status}");
                 }
-                return status;
+                return new Round(status, paired, chosenLocalPort, chosenPath.Peer);
             }
-            return ExitCodes.Ok;
+            return new Round(ExitCodes.Ok, paired);
         }
         catch (Exception e) when (e is TimeoutException or IOException or SocketException or OperationCanceledException)
         {
-            return Ended(e);
+            return new Round(Ended(e), paired);
         }
         finally
         {

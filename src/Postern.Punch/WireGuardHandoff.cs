@@ -7,11 +7,14 @@ namespace Postern.Punch;
 /// <summary>--wireguard IFACE --peer-key KEY: once punched, the socket is closed and
 /// <c>wg set IFACE listen-port LOCAL peer KEY endpoint PEER persistent-keepalive 25</c> runs, so
 /// the WireGuard interface (kernel or wireguard-go) binds the warm port and keeps the NAT mapping
-/// open itself (25 s, as the keepalive of the punch).</summary>
+/// open itself (25 s, as the keepalive of the punch; `keep --wg-keepalive` sets another).</summary>
 public sealed record WireGuardHandoff(string Interface, string PeerKey)
 {
     /// <summary>Seconds between WireGuard's own keepalives: within every NAT's UDP timeout.</summary>
     public const int PersistentKeepalive = 25;
+
+    /// <summary>The persistent-keepalive given to wg, in seconds (1 to 65535, wg's range).</summary>
+    public int Keepalive { get; init; } = PersistentKeepalive;
 
     /// <summary>Linux's rule (dev_valid_name): 1 to 15 bytes (IFNAMSIZ less the NUL), not "." or
     /// "..", no '/', ':' or whitespace (nor control characters, which no tool can show). Null when
@@ -45,11 +48,28 @@ public sealed record WireGuardHandoff(string Interface, string PeerKey)
     {
         "set", Interface, "listen-port", localPort.ToString(CultureInfo.InvariantCulture),
         "peer", PeerKey, "endpoint", Endpoints.Format(peer),
-        "persistent-keepalive", PersistentKeepalive.ToString(CultureInfo.InvariantCulture),
+        "persistent-keepalive", Keepalive.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>The wg binary of wireguard-tools on PATH, or null.</summary>
     public static string? FindWg() => ExecutablePath.Find("wg");
+
+    /// <summary>Runs wg with its output captured (for `wg show`): the exit status, and stdout, or
+    /// stderr when it failed.</summary>
+    public static int Capture(string wg, IReadOnlyList<string> arguments, out string output)
+    {
+        var start = new ProcessStartInfo(wg) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string standard = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        output = process.ExitCode == 0 ? standard : error.Result.Trim();
+        return process.ExitCode;
+    }
 
     /// <summary>Runs wg with the terminal's stdin, stdout and stderr and returns its exit status.</summary>
     public static int Run(string wg, IReadOnlyList<string> arguments)

@@ -21,6 +21,17 @@ command.ConnectCommand.SetAction(parsed =>
     return new PunchClient(Console.Out).Connect(options, stop.Token);
 });
 
+command.KeepCommand.SetAction(parsed =>
+{
+    KeepOptions? options = command.ToKeep(parsed, out string? problem);
+    if (options is null)
+    {
+        return HostCommandLine.Usage(problem!);
+    }
+    using var stop = new StopOnSignal();
+    return new PunchClient(Console.Out).Keep(options, stop.Token);
+});
+
 command.ManualCommand.SetAction(parsed =>
 {
     string? problem = command.ManualProblem(parsed);

@@ -7,8 +7,10 @@ using Postern.Punch;
 
 namespace Postern.PunchCli;
 
-/// <summary>The command line of postern-punch: connect, manual and nat-type, every flag and its
-/// check. A bad value is one sentence and exit 2, before any socket is opened.</summary>
+/// <summary>The command line of postern-punch: connect, keep, manual and nat-type, every flag and
+/// its check. A bad value is one sentence and exit 2, before any socket is opened. keep takes
+/// connect's flags for pairing and punching (made by the same factories, checked by the same
+/// code) and --wireguard's, but none of a held path's.</summary>
 internal sealed class PunchCommand
 {
     private static readonly PunchSettings s_punch = new();
@@ -69,13 +71,52 @@ internal sealed class PunchCommand
         DefaultValueFactory = _ => (int)s_hold.ConsentTimeout.TotalSeconds,
     };
 
-    public Option<ServerAddress[]> ConnectServers { get; } = ServerOption();
-    public Option<string?> Code { get; } = new("--code", "-c")
+    private static Option<string?> CodeOption() => new("--code", "-c")
     {
         Description = "The pairing code the other host printed (16 characters, such as K3F9-7QXA-2MRT-P8DW); without it a new " +
                       "code is made and printed with the command the peer must run",
         HelpName = "CODE",
     };
+
+    private static Option<string?> PeerKeyOption() => new("--peer-key")
+    {
+        Description = "With --wireguard: the peer's WireGuard public key (44 characters of base64, as 'wg pubkey' prints it)",
+        HelpName = "KEY",
+    };
+
+    private static Option<int> WaitOption() => new("--wait")
+    {
+        Description = "Seconds to wait at the reflector for the peer to join",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 600,
+    };
+
+    private static Option<int> BirthdayPortsOption() => new("--birthday-ports")
+    {
+        Description = "Behind a symmetric NAT, with an endpoint-independent peer: sockets opened for birthday probing",
+        HelpName = "N",
+        DefaultValueFactory = _ => 256,
+    };
+
+    private static Option<int> ProbeRateOption() => new("--probe-rate")
+    {
+        Description = "With a symmetric peer: probes per second sprayed at random ports of its address (birthday probing)",
+        HelpName = "N",
+        DefaultValueFactory = _ => s_punch.ProbeRate,
+    };
+
+    private static Option<bool> Ipv6Option() => new("--ipv6", "-6")
+    {
+        Description = "Punch over IPv6 (the servers must have IPv6 addresses)",
+    };
+
+    /// <summary>The flags connect and keep share, one set per command.</summary>
+    private sealed record PunchFlags(Option<ServerAddress[]> Servers, Option<string?> Code, Option<string?> WireGuard, Option<string?> PeerKey,
+        Option<int> Port, Option<int> Wait, Option<int> Timeout, Option<int> BirthdayPorts, Option<int> ProbeRate, Option<int> OpenerTtl,
+        Option<bool> Ipv6);
+
+    public Option<ServerAddress[]> ConnectServers { get; } = ServerOption();
+    public Option<string?> Code { get; } = CodeOption();
     public Option<IPEndPoint?> Forward { get; } = ForwardOption();
     public Option<string?> Exec { get; } = new("--exec")
     {
@@ -90,11 +131,7 @@ internal sealed class PunchCommand
                       "(wg of wireguard-tools, from PATH) and exits with its status; needs --peer-key",
         HelpName = "IFACE",
     };
-    public Option<string?> PeerKey { get; } = new("--peer-key")
-    {
-        Description = "With --wireguard: the peer's WireGuard public key (44 characters of base64, as 'wg pubkey' prints it)",
-        HelpName = "KEY",
-    };
+    public Option<string?> PeerKey { get; } = PeerKeyOption();
     public Option<bool> MoshServer { get; } = new("--mosh-server")
     {
         Description = "Once punched, start 'mosh-server new -i 127.0.0.1 -p 0' (from PATH), send its session key to the peer sealed " +
@@ -119,32 +156,57 @@ internal sealed class PunchCommand
         Description = "With --forward, --mosh-server or --mosh-client: when the path is lost, pair and punch again (the peer must use " +
                       "--keep too) instead of exiting; mosh-server and mosh-client run on and roam to the new path",
     };
-    public Option<int> Wait { get; } = new("--wait")
-    {
-        Description = "Seconds to wait at the reflector for the peer to join",
-        HelpName = "SECONDS",
-        DefaultValueFactory = _ => 600,
-    };
+    public Option<int> Wait { get; } = WaitOption();
     public Option<int> ConnectTimeout { get; } = TimeoutOption();
-    public Option<int> BirthdayPorts { get; } = new("--birthday-ports")
-    {
-        Description = "Behind a symmetric NAT, with an endpoint-independent peer: sockets opened for birthday probing",
-        HelpName = "N",
-        DefaultValueFactory = _ => 256,
-    };
-    public Option<int> ProbeRate { get; } = new("--probe-rate")
-    {
-        Description = "With a symmetric peer: probes per second sprayed at random ports of its address (birthday probing)",
-        HelpName = "N",
-        DefaultValueFactory = _ => s_punch.ProbeRate,
-    };
+    public Option<int> BirthdayPorts { get; } = BirthdayPortsOption();
+    public Option<int> ProbeRate { get; } = ProbeRateOption();
     public Option<int> ConnectOpenerTtl { get; } = OpenerTtlOption();
     public Option<int> ConnectKeepalive { get; } = KeepaliveOption();
     public Option<int> ConnectConsent { get; } = ConsentOption();
-    public Option<bool> Ipv6 { get; } = new("--ipv6", "-6")
+    public Option<bool> Ipv6 { get; } = Ipv6Option();
+
+    public Option<ServerAddress[]> KeepServers { get; } = ServerOption();
+    public Option<string?> KeepCode { get; } = CodeOption();
+    public Option<string?> KeepWireGuard { get; } = new("--wireguard")
     {
-        Description = "Punch over IPv6 (the servers must have IPv6 addresses)",
+        Description = "Required: the WireGuard interface (kernel or wireguard-go) to keep a punched path for; each round runs " +
+                      "'wg set IFACE listen-port LOCAL_PORT peer KEY endpoint PEER_IP:PEER_PORT persistent-keepalive N' " +
+                      "(wg of wireguard-tools, from PATH)",
+        HelpName = "IFACE",
     };
+    public Option<string?> KeepPeerKey { get; } = PeerKeyOption();
+    public Option<int> Stale { get; } = new("--stale")
+    {
+        Description = "Seconds without anything received from the peer (wg's rx bytes) after which the path is stale and punched " +
+                      "again (default: three --wg-keepalive intervals); a handshake older than 180 s is stale too",
+        HelpName = "SECONDS",
+    };
+    public Option<int> WgKeepalive { get; } = new("--wg-keepalive")
+    {
+        Description = "The persistent-keepalive given to wg, in seconds: WireGuard's own traffic that keeps the NAT mapping " +
+                      "open and the rx count growing",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => WireGuardHandoff.PersistentKeepalive,
+    };
+    public Option<string?> State { get; } = new("--state")
+    {
+        Description = "A file where keep records the next round's number, so that after a restart it pairs under the same " +
+                      "token as the peer (e.g. /var/lib/postern-punch/wg0.state; its directory must exist; with a fixed --code). " +
+                      "Without it rounds count from 1 at every start: restart both sides together",
+        HelpName = "FILE",
+    };
+    public Option<int> KeepPort { get; } = new("--port", "-p")
+    {
+        Description = "The local UDP port of the first punch (0: any free port); later punches take any port, as wg holds this one",
+        HelpName = "PORT",
+        DefaultValueFactory = _ => 0,
+    };
+    public Option<int> KeepWait { get; } = WaitOption();
+    public Option<int> KeepTimeout { get; } = TimeoutOption();
+    public Option<int> KeepBirthdayPorts { get; } = BirthdayPortsOption();
+    public Option<int> KeepProbeRate { get; } = ProbeRateOption();
+    public Option<int> KeepOpenerTtl { get; } = OpenerTtlOption();
+    public Option<bool> KeepIpv6 { get; } = Ipv6Option();
 
     public Option<ServerAddress[]> ManualServers { get; } = ServerOption();
     public Option<int> ManualPort { get; } = PortOption();
@@ -175,6 +237,13 @@ internal sealed class PunchCommand
         "or hands the port to a WireGuard interface (--wireguard), or carries a mosh session (--mosh-server on one side, --mosh-client on the other). " +
         "Exit status: 0 punched (or the --exec command's, wg's or mosh-client's), 1 no path, 2 bad usage, 3 a held path was lost.");
 
+    public Command KeepCommand { get; } = new("keep",
+        "Keeps a WireGuard path up between two hosts behind NAT: pairs and punches as connect --wireguard does, hands the port to " +
+        "wg, then watches the peer (wg show IFACE transfer, latest-handshakes); when it has sent nothing for --stale seconds, or the " +
+        "latest handshake is older than 180 s, logs why and punches again (the peer, running keep with the same code, notices " +
+        "too), and gives wg the new port and endpoint. Runs until SIGINT or SIGTERM, which leave the interface as it is. " +
+        "Exit status: 0 stopped by a signal, 1 wg or the interface missing, 2 bad usage.");
+
     public Command ManualCommand { get; } = new("manual",
         "The classic copy-and-paste exchange: prints \"Got my IP and Port: ('IP', PORT, LOCALPORT).\", reads the peer's line from stdin " +
         "(any line with ('IP', PORT) or ('IP', PORT, LOCALPORT) in it) and punches; works with the classic scripts' single HELO too.");
@@ -187,7 +256,7 @@ internal sealed class PunchCommand
     {
         var root = new RootCommand(
             "postern-punch: connects two hosts behind NAT with one command each (connect), as the classic copy-and-paste scripts did " +
-            "(manual), and tells what a NAT does (nat-type). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
+            "(manual), keeps a WireGuard path up across NAT changes (keep), and tells what a NAT does (nat-type). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
         foreach (Option option in new Option[]
                  {
                      ConnectServers, Code, Forward, Exec, WireGuard, PeerKey, MoshServer, MoshClient, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
@@ -196,28 +265,39 @@ internal sealed class PunchCommand
         {
             ConnectCommand.Options.Add(option);
         }
+        foreach (Option option in new Option[]
+                 {
+                     KeepServers, KeepCode, KeepWireGuard, KeepPeerKey, Stale, WgKeepalive, State, KeepPort, KeepWait, KeepTimeout, KeepBirthdayPorts,
+                     KeepProbeRate, KeepOpenerTtl, KeepIpv6,
+                 })
+        {
+            KeepCommand.Options.Add(option);
+        }
         foreach (Option option in new Option[] { ManualServers, ManualPort, Quiet, ManualTimeout, ManualOpenerTtl, ManualForward, ManualKeepalive, ManualConsent })
         {
             ManualCommand.Options.Add(option);
         }
         NatTypeCommand.Options.Add(NatServers);
         root.Subcommands.Add(ConnectCommand);
+        root.Subcommands.Add(KeepCommand);
         root.Subcommands.Add(ManualCommand);
         root.Subcommands.Add(NatTypeCommand);
         return root;
     }
 
+    private PunchFlags ConnectFlags => new(ConnectServers, Code, WireGuard, PeerKey, ConnectPort, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
+        ConnectOpenerTtl, Ipv6);
+
+    private PunchFlags KeepFlags => new(KeepServers, KeepCode, KeepWireGuard, KeepPeerKey, KeepPort, KeepWait, KeepTimeout, KeepBirthdayPorts,
+        KeepProbeRate, KeepOpenerTtl, KeepIpv6);
+
     /// <summary>The connect options, or one sentence on what is wrong.</summary>
     public ConnectOptions? ToConnect(ParseResult result, out string? problem)
     {
-        string? code = null;
-        if (result.GetValue(Code) is { } codeText)
+        PunchFlags flags = ConnectFlags;
+        if (!TryCode(result, flags, out string? code, out problem))
         {
-            code = PairingCode.Normalize(codeText, out problem);
-            if (code is null)
-            {
-                return null;
-            }
+            return null;
         }
         RelayAddress? relay = null;
         if (result.GetValue(Relay) is { } relayText)
@@ -240,37 +320,19 @@ internal sealed class PunchCommand
                 ? "--keep needs --forward, --mosh-server or --mosh-client (only a held path can be lost and punched again)"
                 : null)
             ?? WireGuardProblem(wireGuard, peerKey, forward is not null, exec is not null, relay is not null)
-            ?? Range("--port", result.GetValue(ConnectPort), 0, 65535)
-            ?? Range("--wait", result.GetValue(Wait), 1, 86400)
-            ?? Range("--timeout", result.GetValue(ConnectTimeout), 1, 3600)
-            ?? Range("--birthday-ports", result.GetValue(BirthdayPorts), 2, 1024)
-            ?? Range("--probe-rate", result.GetValue(ProbeRate), 1, 10000)
-            ?? Range("--opener-ttl", result.GetValue(ConnectOpenerTtl), 0, 64)
+            ?? PunchProblem(result, flags)
             ?? HoldProblem(result.GetValue(ConnectKeepalive), result.GetValue(ConnectConsent));
         if (problem is not null)
         {
             return null;
         }
-        return new ConnectOptions
+        return Punching(result, flags, code, wireGuard is null ? null : new WireGuardHandoff(wireGuard, peerKey!)) with
         {
-            Servers = result.GetValue(ConnectServers)!,
-            Code = code,
             Forward = forward,
             Exec = exec,
-            WireGuard = wireGuard is null ? null : new WireGuardHandoff(wireGuard, peerKey!),
             Mosh = mosh,
             Relay = relay,
-            LocalPort = result.GetValue(ConnectPort),
             Keep = result.GetValue(Keep),
-            Wait = TimeSpan.FromSeconds(result.GetValue(Wait)),
-            BirthdayPorts = result.GetValue(BirthdayPorts),
-            Ipv6 = result.GetValue(Ipv6),
-            Punch = s_punch with
-            {
-                Timeout = TimeSpan.FromSeconds(result.GetValue(ConnectTimeout)),
-                ProbeRate = result.GetValue(ProbeRate),
-                OpenerTtl = result.GetValue(ConnectOpenerTtl),
-            },
             Hold = new HoldSettings
             {
                 Keepalive = TimeSpan.FromSeconds(result.GetValue(ConnectKeepalive)),
@@ -295,6 +357,77 @@ internal sealed class PunchCommand
             : wireGuard ? $"{flag} and --wireguard exclude each other: the path is held for mosh, not handed to WireGuard"
             : null;
     }
+
+    /// <summary>The keep options, or one sentence on what is wrong.</summary>
+    public KeepOptions? ToKeep(ParseResult result, out string? problem)
+    {
+        PunchFlags flags = KeepFlags;
+        if (!TryCode(result, flags, out string? code, out problem))
+        {
+            return null;
+        }
+        string? wireGuard = result.GetValue(KeepWireGuard);
+        string? peerKey = result.GetValue(KeepPeerKey);
+        int keepalive = result.GetValue(WgKeepalive);
+        // Not given (no default value, so no result): three keepalives.
+        int stale = result.GetResult(Stale) is null ? 3 * keepalive : result.GetValue(Stale);
+        problem = (wireGuard is null ? "keep needs --wireguard, the interface whose path it keeps up" : null)
+            ?? WireGuardProblem(wireGuard, peerKey, forward: false, exec: false, relay: false)
+            ?? Range("--wg-keepalive", keepalive, 1, 3600)
+            ?? Range("--stale", stale, 2, 86400)
+            ?? (stale <= keepalive ? "--stale must be longer than --wg-keepalive, or a live path goes stale between two keepalives" : null)
+            ?? (result.GetValue(State) is { Length: 0 } ? "--state: the file name is empty" : null)
+            ?? PunchProblem(result, flags);
+        if (problem is not null)
+        {
+            return null;
+        }
+        return new KeepOptions
+        {
+            Connect = Punching(result, flags, code, new WireGuardHandoff(wireGuard!, peerKey!) { Keepalive = keepalive }),
+            Stale = TimeSpan.FromSeconds(stale),
+            State = result.GetValue(State) is { } state ? new KeepState(state) : null,
+        };
+    }
+
+    /// <summary>--code normalised (null when not given); false with the problem when it is bad.</summary>
+    private static bool TryCode(ParseResult result, PunchFlags flags, out string? code, out string? problem)
+    {
+        code = null;
+        problem = null;
+        if (result.GetValue(flags.Code) is { } codeText)
+        {
+            code = PairingCode.Normalize(codeText, out problem);
+            return code is not null;
+        }
+        return true;
+    }
+
+    private static string? PunchProblem(ParseResult result, PunchFlags flags) =>
+        Range("--port", result.GetValue(flags.Port), 0, 65535)
+        ?? Range("--wait", result.GetValue(flags.Wait), 1, 86400)
+        ?? Range("--timeout", result.GetValue(flags.Timeout), 1, 3600)
+        ?? Range("--birthday-ports", result.GetValue(flags.BirthdayPorts), 2, 1024)
+        ?? Range("--probe-rate", result.GetValue(flags.ProbeRate), 1, 10000)
+        ?? Range("--opener-ttl", result.GetValue(flags.OpenerTtl), 0, 64);
+
+    /// <summary>Where to pair and how to punch, from the flags connect and keep share.</summary>
+    private static ConnectOptions Punching(ParseResult result, PunchFlags flags, string? code, WireGuardHandoff? wireGuard) => new()
+    {
+        Servers = result.GetValue(flags.Servers)!,
+        Code = code,
+        WireGuard = wireGuard,
+        LocalPort = result.GetValue(flags.Port),
+        Wait = TimeSpan.FromSeconds(result.GetValue(flags.Wait)),
+        BirthdayPorts = result.GetValue(flags.BirthdayPorts),
+        Ipv6 = result.GetValue(flags.Ipv6),
+        Punch = s_punch with
+        {
+            Timeout = TimeSpan.FromSeconds(result.GetValue(flags.Timeout)),
+            ProbeRate = result.GetValue(flags.ProbeRate),
+            OpenerTtl = result.GetValue(flags.OpenerTtl),
+        },
+    };
 
     /// <summary>--wireguard hands the port over, so it cannot also hold it (--forward), give it to
     /// a command (--exec) or accept a relayed path, which lives only while postern-punch does.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Security.Cryptography;
 using Postern.Testing;
 
 namespace Postern.Punch.Integration.Tests;
@@ -12,7 +10,6 @@ public class TunnelTests
 {
     private const string AddressA = "192.0.2.201";
     private const string AddressB = "192.0.2.202";
-    private const int TransferBytes = 4 << 20;
 
     [RootFact]
     public void Wireguard_takes_the_punched_port_over_and_carries_a_tcp_transfer()
@@ -41,8 +38,8 @@ public class TunnelTests
 
             Assert.True(wgA.WaitForHandshake(TimeSpan.FromSeconds(30)), lab.A.Host.Run("wg", "show", wgA.Name).ToString());
             Assert.True(wgB.WaitForHandshake(TimeSpan.FromSeconds(30)), lab.B.Host.Run("wg", "show", wgB.Name).ToString());
-            TimeSpan took = Transfer(lab.A, lab.B, AddressB, scratch);
-            Console.WriteLine($"wireguard: {TransferBytes} bytes through {wgA.Name} -> {wgB.Name} in {took.TotalMilliseconds:0} ms");
+            TimeSpan took = TcpTransfer.Run(lab.A, lab.B, AddressB, scratch);
+            Console.WriteLine($"wireguard: {TcpTransfer.Bytes} bytes through {wgA.Name} -> {wgB.Name} in {took.TotalMilliseconds:0} ms");
 
             Assert.True(wgA.Stop(), $"wireguard-go left {wgA.ControlSocket}");
             Assert.True(wgB.Stop(), $"wireguard-go left {wgB.ControlSocket}");
@@ -77,8 +74,8 @@ public class TunnelTests
         Assert.True(pair.B.WaitForOutput("Initialization Sequence Completed", TimeSpan.FromSeconds(60)), pair.B.Output);
         Assert.Contains("VERIFY OK: depth=0, CN=site-b", pair.A.Output);
         Assert.Contains("VERIFY OK: depth=0, CN=site-a", pair.B.Output);
-        TimeSpan took = Transfer(lab.A, lab.B, AddressB, scratch);
-        Console.WriteLine($"openvpn: {TransferBytes} bytes through the tunnel in {took.TotalMilliseconds:0} ms");
+        TimeSpan took = TcpTransfer.Run(lab.A, lab.B, AddressB, scratch);
+        Console.WriteLine($"openvpn: {TcpTransfer.Bytes} bytes through the tunnel in {took.TotalMilliseconds:0} ms");
 
         // openvpn stopped (by the pid it wrote) ends, and postern-punch with its status.
         foreach ((BackgroundProcess punch, string side) in new[] { (pair.A, "a"), (pair.B, "b") })
@@ -107,24 +104,6 @@ public class TunnelTests
             "  openssl x509 -req -in $s.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile $s.ext -out $s.crt\n" +
             "done\n";
         Shell.Sh(script).EnsureSuccess();
-    }
-
-    /// <summary>socat sends <see cref="TransferBytes"/> random bytes from a file on one host over
-    /// TCP to a listener on the other's tunnel address; the copy must hash the same.</summary>
-    private static TimeSpan Transfer(PunchSite from, PunchSite to, string toAddress, ScratchDirectory scratch)
-    {
-        string source = scratch.Combine("transfer.src");
-        string copy = scratch.Combine("transfer.got");
-        File.WriteAllBytes(source, RandomNumberGenerator.GetBytes(TransferBytes));
-        using BackgroundProcess receiver = to.Start("socat", "-d", "-d", "-u", $"TCP-LISTEN:5001,bind={toAddress},reuseaddr", $"CREATE:{copy}");
-        Assert.True(receiver.WaitForOutput("listening on", TimeSpan.FromSeconds(20)), receiver.Output);
-        var clock = Stopwatch.StartNew();
-        from.Run(TimeSpan.FromSeconds(120), "socat", "-u", $"OPEN:{source}", $"TCP:{toAddress}:5001,connect-timeout=20").EnsureSuccess();
-        Assert.True(receiver.WaitForExit(TimeSpan.FromSeconds(60)), receiver.Output);
-        TimeSpan took = clock.Elapsed;
-        Assert.Equal(0, receiver.ExitCode);
-        Assert.Equal(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(source))), Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(copy))));
-        return took;
     }
 
     public static TheoryData<string[], string> BadWireguardFlags => new()

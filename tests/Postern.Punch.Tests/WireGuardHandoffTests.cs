@@ -17,6 +17,14 @@ public class WireGuardHandoffTests
             string.Join(' ', handoff.Arguments(40000, new IPEndPoint(IPAddress.Parse("2001:db8::2"), 50000))));
     }
 
+    [Fact]
+    public void Keep_gives_wg_its_own_keepalive()
+    {
+        var handoff = new WireGuardHandoff("wg0", Key) { Keepalive = 3 };
+        Assert.EndsWith(" persistent-keepalive 3",
+            string.Join(' ', handoff.Arguments(40000, new IPEndPoint(IPAddress.Parse("203.0.113.2"), 50000))));
+    }
+
     [Theory]
     [InlineData(Key)]
     [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
