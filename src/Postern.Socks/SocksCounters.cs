@@ -19,6 +19,7 @@ public sealed class SocksCounters
     private long _icmpErrors;
     private long _localErrors;
     private long _sendErrors;
+    private long _aborted;
     private long _reloads;
     private long _reloadFailures;
 
@@ -31,6 +32,7 @@ public sealed class SocksCounters
     public long IcmpErrors => Volatile.Read(ref _icmpErrors);
     public long LocalErrors => Volatile.Read(ref _localErrors);
     public long SendErrors => Volatile.Read(ref _sendErrors);
+    public long Aborted => Volatile.Read(ref _aborted);
     public long Reloads => Volatile.Read(ref _reloads);
     public long ReloadFailures => Volatile.Read(ref _reloadFailures);
 
@@ -40,6 +42,7 @@ public sealed class SocksCounters
 
     public void AddConnection() => Interlocked.Increment(ref _connections);
     public void AddConnect() => Interlocked.Increment(ref _connects);
+    public void AddAborted() => Interlocked.Increment(ref _aborted);
     public void AddAssociation() => Interlocked.Increment(ref _associations);
     public void AddAssociationIdle() => Interlocked.Increment(ref _associationsIdle);
     public void AddRefused(Refusal refusal) => Interlocked.Increment(ref _refused[(int)refusal]);
@@ -89,6 +92,8 @@ public sealed class SocksCounters
         metrics.AddCounter("connections", "TCP connections accepted.", () => Connections);
         metrics.AddCounter("connects", "CONNECT requests that reached their target.", () => Connects);
         metrics.AddCounter("associations", "UDP associations set up.", () => Associations);
+        metrics.AddCounter("aborted", "Connections that ended (a reset, a close mid-handshake, a stop) before any outcome: " +
+            "connections = refused + connects + associations + aborted.", () => Aborted);
         metrics.AddCounter("associations-idle", "UDP associations ended by the idle timeout (their TCP connection closed with them).", () => AssociationsIdle);
         string[] refusals = Enum.GetValues<Refusal>().Select(SocksPolicy.NameOf).ToArray();
         metrics.AddCounterFamily("refused", "Clients turned away, by reason (each with its reply code).", "reason", refusals,

@@ -200,10 +200,12 @@ public sealed class SocksServer : IRole, IReloadable, IDisposable
 
     private async Task ServeAsync(Socket client)
     {
+        SocksSession? session = null;
         try
         {
             client.NoDelay = true;
-            await new SocksSession(this, client).RunAsync(_stop.Token).ConfigureAwait(false);
+            session = new SocksSession(this, client);
+            await session.RunAsync(_stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
@@ -215,6 +217,11 @@ public sealed class SocksServer : IRole, IReloadable, IDisposable
         }
         finally
         {
+            if (session is null || !session.Counted)
+            {
+                // Reset, or gone mid-handshake before anything could be said or counted.
+                Counters.AddAborted();
+            }
             Interlocked.Decrement(ref _connections);
             client.Dispose();
         }

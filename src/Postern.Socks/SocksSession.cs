@@ -22,6 +22,9 @@ internal sealed class SocksSession
     private readonly byte[] _out = new byte[Socks5.MaxRequestLength];
     private int _have;
 
+    /// <summary>Whether this connection's outcome (a refusal, a CONNECT, an association) was counted.</summary>
+    public bool Counted { get; private set; }
+
     public SocksSession(SocksServer server, Socket client)
     {
         _server = server;
@@ -69,7 +72,7 @@ internal sealed class SocksSession
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
-            Counters.AddRefused(Refusal.HandshakeTimeout);
+            Refused(Refusal.HandshakeTimeout);
             return;
         }
 
@@ -92,14 +95,14 @@ internal sealed class SocksSession
     {
         if (!await FillAsync(2, token).ConfigureAwait(false))
         {
-            Counters.AddRefused(Refusal.Malformed);
+            Refused(Refusal.Malformed);
             return (false, null);
         }
         int greetingLength = Socks5.GreetingLength(_buffer.AsSpan(0, 2));
         if (greetingLength == 0 || !await FillAsync(greetingLength, token).ConfigureAwait(false))
         {
             // Not SOCKS5 (a SOCKS4 client, a browser, noise): nothing it would understand.
-            Counters.AddRefused(Refusal.Malformed);
+            Refused(Refusal.Malformed);
             return (false, null);
         }
         bool allowed = Policy.Allows(_peer.Address.GetAddressBytes());
@@ -108,7 +111,7 @@ internal sealed class SocksSession
         await SendAsync(Socks5.WriteMethodSelection(_out, method), token).ConfigureAwait(false);
         if (method == Socks5.MethodNoAcceptable)
         {
-            Counters.AddRefused(allowed ? Refusal.NoMethod : Refusal.NotAllowed);
+            Refused(allowed ? Refusal.NoMethod : Refusal.NotAllowed);
             return (false, null);
         }
         if (!allowed)
@@ -130,13 +133,13 @@ internal sealed class SocksSession
         {
             if (!await FillAsync(length, token).ConfigureAwait(false))
             {
-                Counters.AddRefused(Refusal.Malformed);
+                Refused(Refusal.Malformed);
                 return (false, null);
             }
             int known = Socks5.UsernamePasswordLength(_buffer.AsSpan(0, _have));
             if (known == 0)
             {
-                Counters.AddRefused(Refusal.Malformed);
+                Refused(Refusal.Malformed);
                 await SendStatusAsync(false, token).ConfigureAwait(false);
                 return (false, null);
             }
@@ -153,7 +156,7 @@ internal sealed class SocksSession
         await SendStatusAsync(name is not null, token).ConfigureAwait(false);
         if (name is null)
         {
-            Counters.AddRefused(Refusal.AuthFailed);
+            Refused(Refusal.AuthFailed);
             Log.Info($"{HostEndpoint.Format(_peer)}: wrong user name or password");
             return (false, null);
         }
@@ -169,7 +172,7 @@ internal sealed class SocksSession
     {
         if (!await FillAsync(5, token).ConfigureAwait(false))
         {
-            Counters.AddRefused(Refusal.Malformed);
+            Refused(Refusal.Malformed);
             return 0;
         }
         int length = Socks5.RequestLength(_buffer.AsSpan(0, 5));
@@ -181,15 +184,21 @@ internal sealed class SocksSession
         }
         if (!await FillAsync(length, token).ConfigureAwait(false))
         {
-            Counters.AddRefused(Refusal.Malformed);
+            Refused(Refusal.Malformed);
             return 0;
         }
         return length;
     }
 
+    private void Refused(Refusal refusal)
+    {
+        Counted = true;
+        Counters.AddRefused(refusal);
+    }
+
     private async Task RefuseAsync(Refusal refusal, CancellationToken token)
     {
-        Counters.AddRefused(refusal);
+        Refused(refusal);
         byte reply = SocksPolicy.ReplyFor(refusal);
         if (reply != 0)
         {
@@ -270,6 +279,7 @@ internal sealed class SocksSession
         }
         using (remote)
         {
+            Counted = true;
             Counters.AddConnect();
             var bound = Plain((IPEndPoint)remote.LocalEndPoint!);
             await SendAsync(Socks5.WriteReply(_out, Socks5.ReplySucceeded, bound.Address.GetAddressBytes(), (ushort)bound.Port), stop)
@@ -351,7 +361,14 @@ internal sealed class SocksSession
                 Policy.Release(user);
                 if (idle)
                 {
-                    closed.Cancel();
+                    // The session may have ended (and disposed this) at the same moment.
+                    try
+                    {
+                        closed.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                    }
                 }
             });
         }
@@ -365,6 +382,7 @@ internal sealed class SocksSession
 
         UdpRelay relay = _server.NextRelay();
         relay.Add(association);
+        Counted = true;
         Counters.AddAssociation();
         try
         {

@@ -24,7 +24,8 @@ public enum UdpDrop
     /// <summary>From a remote before the client had sent anything (no port to send it to yet).</summary>
     BeforeClient,
 
-    /// <summary>To a name whose lookup is still running (the first datagram is held and sent when it ends).</summary>
+    /// <summary>To a name whose lookup is running, or started by this datagram: the one that
+    /// started it is held and sent when the lookup ends (counted here only, not as relayed).</summary>
     NamePending,
 
     /// <summary>To a name that does not resolve, or more names than an association keeps.</summary>

@@ -477,13 +477,11 @@ public sealed unsafe class UdpRelay : IDisposable
     /// <summary>On the relay thread: the lookup's answer is cached and the held datagram sent.</summary>
     private void Resolved(UdpAssociation association, UdpAssociation.NameEntry entry, IPAddress? address, byte[] held, ushort port)
     {
+        // The held datagram was counted as name-pending when it came; it is not counted again.
         entry.Expires = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
         if (address is null)
         {
             entry.State = 2;
-            Span<int> drops = stackalloc int[SocksCounters.DropKinds];
-            drops[(int)UdpDrop.NameFailed] = 1;
-            _counters.AddBatch(0, 0, drops, 0);
             return;
         }
         IPAddress mapped = address.AddressFamily == AddressFamily.InterNetwork ? address.MapToIPv6() : address;
@@ -498,9 +496,7 @@ public sealed unsafe class UdpRelay : IDisposable
         entry.Address.CopyTo((Span<byte>)datagram.Address);
         fixed (byte* pointer = held)
         {
-            Interop.Interop.UdpSendBatch(association.Remote.Fd, association.Remote.IpVersion, pointer, held.Length, &datagram, 1, out int sent);
-            Span<int> none = stackalloc int[SocksCounters.DropKinds];
-            _counters.AddBatch(sent, 0, none, 1 - sent);
+            Interop.Interop.UdpSendBatch(association.Remote.Fd, association.Remote.IpVersion, pointer, held.Length, &datagram, 1, out _);
         }
     }
 

@@ -193,6 +193,28 @@ public sealed class RelayLoopbackTests : IDisposable
         Assert.Throws<SocketException>(() => client.Receive(new byte[100]));
     }
 
+    [Fact]
+    public void An_idle_association_ends_and_closes_its_control_connection()
+    {
+        using var server = new SocksServer(new SocksOptions
+        {
+            Listen = new[] { new IPEndPoint(IPAddress.Loopback, 0) },
+            RelayThreads = 1,
+            IdleTimeout = TimeSpan.FromSeconds(1),
+        });
+        server.Start();
+        using var control = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        control.Connect(server.ListenEndpoints[0]);
+        control.Send(new byte[] { 5, 1, 0 });
+        Read(control, 2);
+        control.Send(new byte[] { 5, 3, 0, 1, 0, 0, 0, 0, 0, 0 });
+        Assert.Equal(0, Read(control, 10)[1]);
+        // Nothing crosses it: after the idle timeout the server closes the TCP connection.
+        Assert.Equal(0, control.Receive(new byte[16]));
+        Assert.Equal(1, server.Counters.AssociationsIdle);
+        Assert.True(SpinWait.SpinUntil(() => server.Policy.Associations == 0, Wait));
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
