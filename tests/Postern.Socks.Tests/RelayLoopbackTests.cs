@@ -215,6 +215,59 @@ public sealed class RelayLoopbackTests : IDisposable
         Assert.True(SpinWait.SpinUntil(() => server.Policy.Associations == 0, Wait));
     }
 
+    [Fact]
+    public void A_datagram_to_a_name_is_held_until_the_lookup_ends_then_sent_and_later_ones_go_at_once()
+    {
+        (Socket control, IPEndPoint relay) = Associate();
+        using (control)
+        using (Socket client = Client())
+        {
+            // "localhost" comes from /etc/hosts: no DNS server is asked.
+            byte[] header = [0, 0, 0, Socks5.AddressDomain, 9, .. "localhost"u8, (byte)(EchoEndPoint.Port >> 8), (byte)EchoEndPoint.Port];
+            client.SendTo([.. header, .. "held"u8], relay);
+            Assert.Equal("held", ReceiveEcho(client));
+            client.SendTo([.. header, .. "cached"u8], relay);
+            Assert.Equal("cached", ReceiveEcho(client));
+            Assert.Equal(1, _server.Counters.Dropped(UdpDrop.NamePending)); // the held one, counted once
+            Assert.Equal(1, _server.Counters.RelayedToRemote); // the cached one
+        }
+    }
+
+    [Fact]
+    public void An_ipv6_client_relays_to_an_ipv6_peer()
+    {
+        using var echo6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        echo6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        var peer = (IPEndPoint)echo6.LocalEndPoint!;
+        using var server = new SocksServer(new SocksOptions { Listen = new[] { new IPEndPoint(IPAddress.IPv6Loopback, 0) }, RelayThreads = 1 });
+        server.Start();
+        using var control = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000 };
+        control.Connect(server.ListenEndpoints[0]);
+        control.Send(new byte[] { 5, 1, 0 });
+        Read(control, 2);
+        control.Send(new byte[] { 5, 3, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+        byte[] reply = Read(control, 22);
+        Assert.Equal(0, reply[1]);
+        Assert.Equal(Socks5.AddressIpv6, reply[3]);
+        var relay = new IPEndPoint(new IPAddress(reply.AsSpan(4, 16)), (reply[20] << 8) | reply[21]);
+        Assert.Equal(IPAddress.IPv6Loopback, relay.Address);
+
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 10_000 };
+        client.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        client.SendTo(Datagram(peer, "over ipv6"u8), relay);
+        byte[] buffer = new byte[2048];
+        EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+        echo6.ReceiveTimeout = 10_000;
+        int length = echo6.ReceiveFrom(buffer, ref from);
+        Assert.Equal("over ipv6", System.Text.Encoding.ASCII.GetString(buffer, 0, length));
+        echo6.SendTo("back"u8.ToArray(), from);
+        length = client.Receive(buffer);
+        Assert.Equal(Socks5ReadStatus.Ok, Socks5.ReadUdpHeader(buffer.AsSpan(0, length), out Socks5Target source, out int payload));
+        Assert.Equal(Socks5.AddressIpv6, source.AddressType);
+        Assert.Equal(peer.Port, source.Port);
+        Assert.Equal("back", System.Text.Encoding.ASCII.GetString(buffer, payload, length - payload));
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
