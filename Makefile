@@ -47,7 +47,7 @@ endif
 # client's terminal) are the real peers of postern-punch's tunnel tests; conntrack flushes a lab
 # NAT's table to change its mapping.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
-                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 \
+                dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 python3-socks \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
                 libnetfilter-queue-dev:arm64 libmnl-dev:arm64 \
                 wireguard-go wireguard-tools openvpn openssl mosh tmux conntrack

@@ -8,7 +8,7 @@ public static class ServiceHost
 {
     public static int Run(IRole role, HostOptions options)
     {
-        using var signals = new ServiceSignals();
+        using var signals = new ServiceSignals(reloadOnHangup: role is IReloadable);
         MetricsServer? metrics = null;
         try
         {
@@ -54,7 +54,7 @@ public static class ServiceHost
     /// process that stalls (SIGSTOP, a hang) is killed by systemd and the rules fail open.</summary>
     private static void WaitForStop(IRole role, ServiceSignals signals, TimeSpan interval)
     {
-        var handles = new[] { signals.StopRequested, signals.ReportRequested };
+        var handles = new[] { signals.StopRequested, signals.ReportRequested, signals.ReloadRequested };
         TimeSpan? watchdog = SdNotify.WatchdogInterval();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan nextStats = interval;
@@ -81,6 +81,11 @@ public static class ServiceHost
             if (which == 0)
             {
                 return;
+            }
+            if (which == 2 && role is IReloadable reloadable)
+            {
+                reloadable.Reload();
+                continue;
             }
             bool statsDue = interval > TimeSpan.Zero && clock.Elapsed >= nextStats;
             if (which == 1 || statsDue)

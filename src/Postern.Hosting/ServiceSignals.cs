@@ -4,8 +4,9 @@ using Tmds.Linux;
 namespace Postern.Hosting;
 
 /// <summary>The signal policy of every role: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop cleanly;
-/// SIGUSR1 asks for the counters. Registered before the role starts, so a stop signal that comes
-/// during start-up is honoured as soon as start-up is done.</summary>
+/// SIGUSR1 asks for the counters. A role that rereads its configuration (<see cref="IReloadable"/>)
+/// takes SIGHUP as "reload" instead. Registered before the role starts, so a stop signal that
+/// comes during start-up is honoured as soon as start-up is done.</summary>
 public sealed class ServiceSignals : IDisposable
 {
     /// <summary>PosixSignal has no name for SIGUSR1: a raw signal number (this architecture's, from
@@ -17,13 +18,23 @@ public sealed class ServiceSignals : IDisposable
 
     private readonly ManualResetEvent _stop = new(false);
     private readonly AutoResetEvent _report = new(false);
+    private readonly AutoResetEvent _reload = new(false);
     private readonly List<PosixSignalRegistration> _registrations = new();
     private volatile string? _stopSignal;
 
-    public ServiceSignals()
+    public ServiceSignals(bool reloadOnHangup = false)
     {
         foreach (PosixSignal signal in StopSignals)
         {
+            if (reloadOnHangup && signal == PosixSignal.SIGHUP)
+            {
+                _registrations.Add(PosixSignalRegistration.Create(signal, context =>
+                {
+                    context.Cancel = true;
+                    _reload.Set();
+                }));
+                continue;
+            }
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true;
@@ -43,6 +54,9 @@ public sealed class ServiceSignals : IDisposable
 
     /// <summary>Set each time SIGUSR1 comes (and reset by the wait that sees it).</summary>
     public WaitHandle ReportRequested => _report;
+
+    /// <summary>Set each time SIGHUP comes to a reloading role (and reset by the wait that sees it).</summary>
+    public WaitHandle ReloadRequested => _reload;
 
     /// <summary>The first stop signal's name, or null.</summary>
     public string? StopSignal => _stopSignal;
@@ -73,5 +87,6 @@ public sealed class ServiceSignals : IDisposable
         _registrations.Clear();
         _stop.Dispose();
         _report.Dispose();
+        _reload.Dispose();
     }
 }

@@ -5,7 +5,7 @@ namespace Postern.Wire;
 /// <summary>SOCKS5 (RFC 1928) messages, client side: the method greeting and its selection, a
 /// request (CONNECT, BIND, UDP ASSOCIATE) and its reply, and the header every relayed UDP
 /// datagram carries. Addresses are IPv4, IPv6 or a domain name, as in section 5.</summary>
-public static class Socks5
+public static partial class Socks5
 {
     public const byte Version = 5;
 

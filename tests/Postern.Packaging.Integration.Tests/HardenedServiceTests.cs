@@ -88,4 +88,32 @@ public sealed class HardenedServiceTests
         Assert.True(exit == 0, output);
         SandboxRun.AssertWithinUnit(unit, trace);
     }
+
+    /// <summary>postern-socks must relay UDP on its default port under its unit (an unprivileged
+    /// user, no capabilities, its system call filter: epoll, eventfd, recvmmsg/sendmmsg and the
+    /// error queue), and SIGHUP, which its unit sends on reload, must not stop it.</summary>
+    [BuiltBinaryFact("postern-socks")]
+    public void Socks_relays_udp_under_its_unit_and_survives_a_reload_when_built()
+    {
+        string binary = Repository.Binary("postern-socks");
+        var unit = new UnitFile(PackageBuild.UnitPath("postern-socks"));
+        Assert.Equal(new[] { "nobody", "" }, SandboxRun.SandboxArguments(unit));
+        Assert.Equal("/bin/kill -HUP $MAINPID", unit.All("Service", "ExecReload").Single());
+        using Netns netns = Netns.Create("pkgsocks");
+        using BackgroundProcess echo = UdpPeer.StartEcho(netns, "127.0.0.1:7");
+        using SandboxRun run = SandboxRun.Start(netns, unit, binary);
+        Assert.True(run.WaitForOutput("READY=1", s_start), "no READY=1 under the sandbox:\n" + run.Output);
+
+        CommandResult first = UdpPeer.Run(netns, TimeSpan.FromSeconds(30), "socks", "127.0.0.1:1080", "127.0.0.1:7", "--count", "3");
+        Assert.Contains("echoes 3", first.Output, StringComparison.Ordinal);
+        run.Signal("HUP");
+        Assert.True(run.WaitForOutput("SIGHUP: no --users file to reread", s_start), run.Output);
+        CommandResult second = UdpPeer.Run(netns, TimeSpan.FromSeconds(30), "socks", "127.0.0.1:1080", "127.0.0.1:7", "--count", "3");
+        Assert.Contains("echoes 3", second.Output, StringComparison.Ordinal);
+
+        run.Signal("TERM");
+        (int exit, string output, SyscallTrace trace) = run.WaitForEnd(TimeSpan.FromSeconds(20));
+        Assert.True(exit == 0, output);
+        SandboxRun.AssertWithinUnit(unit, trace);
+    }
 }
