@@ -22,6 +22,7 @@ public sealed class DnsSdServer : IDisposable
     public DnsSdServer(IReadOnlyList<ListenEndpoint> listen, DnsSdZone zone)
     {
         _zone = zone;
+        RequireRandomNumberGenerator();
         var transports = new List<IServerTransport>();
         var bound = new List<string>();
         foreach (ListenEndpoint endpoint in listen)
@@ -69,6 +70,24 @@ public sealed class DnsSdServer : IDisposable
     {
         Interlocked.Increment(ref _errors);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Every DnsMessage ARSoft makes draws an ID from BouncyCastle's SecureRandom, which
+    /// reads .NET's RandomNumberGenerator, which on Linux is OpenSSL's: --dns-sd needs libssl 3
+    /// (the rest of the reflector, the registrations' X25519 and HMAC included, does not). Asked
+    /// once at start, so that a system without it fails here in one sentence, not on every query.</summary>
+    private static void RequireRandomNumberGenerator()
+    {
+        try
+        {
+            System.Security.Cryptography.RandomNumberGenerator.GetInt32(2);
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or EntryPointNotFoundException or
+                                      System.Security.Cryptography.CryptographicException)
+        {
+            throw new IOException("--dns-sd needs libssl 3: ARSoft.Tools.Net's DNS messages take their IDs from the runtime's " +
+                                  "random number generator, which is OpenSSL's (install libssl3)", e);
+        }
     }
 
     private static void CheckFree(ListenEndpoint endpoint)

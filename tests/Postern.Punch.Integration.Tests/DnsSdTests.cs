@@ -23,9 +23,9 @@ public class DnsSdTests
     /// listen port on each site's host.</summary>
     private sealed class Setup : IDisposable
     {
-        public Setup(int portA, int portB)
+        public Setup(int portA, int portB, SiteOptions? nats = null)
         {
-            Lab = new PunchLab();
+            Lab = new PunchLab(nats, nats);
             try
             {
                 Scratch = new ScratchDirectory("dnssd");
@@ -175,15 +175,16 @@ public class DnsSdTests
         Assert.NotEqual(portA, portMoved);
         AssertRecords(lab.B, setup.A, ipMoved, portMoved);
 
-        // Forgeries, sent from host A the way register sends (the datagram from the WireGuard port).
+        // Forgeries, written in the test as register writes them and sent from host A (from other
+        // ports: wireguard-go holds 51830; the source port proves nothing either way).
         string keyFile = setup.Scratch.Combine(setup.A.Name + ".key");
         byte[] privateKey = WireGuardRegister.ParseKey(File.ReadAllText(keyFile))!;
         byte[] publicKey = Convert.FromBase64String(setup.A.PublicKey);
         byte[] serverKey = Convert.FromBase64String(setup.ServerKey);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         byte[] wrongKey = RandomNumberGenerator.GetBytes(32);
-        SendFromHost(lab.A, setup.Scratch, "wrong-key", Register(wrongKey, publicKey, serverKey, now + 5), 51830);
-        SendFromHost(lab.A, setup.Scratch, "stale", Register(privateKey, publicKey, serverKey, now - 600_000), 51830);
+        SendFromHost(lab.A, setup.Scratch, "wrong-key", Register(wrongKey, publicKey, serverKey, now + 5), 40003);
+        SendFromHost(lab.A, setup.Scratch, "stale", Register(privateKey, publicKey, serverKey, now - 600_000), 40004);
         // The real key, once from another port (accepted: it holds the key) and then replayed.
         byte[] genuine = Register(privateKey, publicKey, serverKey, now + 10);
         SendFromHost(lab.A, setup.Scratch, "genuine", genuine, 40001);
@@ -201,17 +202,16 @@ public class DnsSdTests
         // The genuine one moved the record to the port it came from; the replay did not move it on.
         int genuinePort = NatMapping(lab.A, 40001);
         Assert.Equal(new[] { $"0 0 {genuinePort} {Instance(setup.A.PublicKey)}." }, Dig(lab.B, "+short", "SRV", Instance(setup.A.PublicKey)));
-
-        // The reflector never loaded libssl, for all the X25519 and HMAC it did.
-        string maps = File.ReadAllText($"/proc/{ReflectorPid(setup)}/maps");
-        Assert.DoesNotContain("libssl", maps);
-        Assert.DoesNotContain("libcrypto", maps);
     }
 
+    /// <summary>Both sides registered, both resolving the other: WireGuard's handshake opens both
+    /// NATs. The NATs have OpenWrt's WAN firewall: without one, Linux conntrack records the first
+    /// side's unanswered handshake at the other NAT and that side's own packets then leave from
+    /// another port (DESIGN.md, "Linux NAT simultaneous open"), which no DNS record can know.</summary>
     [RootFact]
     public void Connect_resolve_on_both_sides_makes_a_working_tunnel()
     {
-        using var setup = new Setup(51820, 51820);
+        using var setup = new Setup(51820, 51820, new SiteOptions { WanFirewall = true });
         PunchLab lab = setup.Lab;
         setup.A.AllowPeer(setup.B.PublicKey, AddressB);
         setup.B.AllowPeer(setup.A.PublicKey, AddressA);
@@ -233,9 +233,8 @@ public class DnsSdTests
         }
         Assert.True(setup.A.WaitForHandshake(TimeSpan.FromSeconds(40)), lab.A.Host.Run("wg", "show", setup.A.Name).ToString());
         Assert.True(setup.B.WaitForHandshake(TimeSpan.FromSeconds(40)), lab.B.Host.Run("wg", "show", setup.B.Name).ToString());
-        CommandResult ping = lab.A.Run(TimeSpan.FromSeconds(30), "ping", "-c", "3", "-W", "5", AddressB);
-        Assert.True(ping.ExitCode == 0, ping.ToString());
-        Assert.Contains("3 received", ping.Output);
+        TimeSpan took = TunnelTests.Transfer(lab.A, lab.B, AddressB, setup.Scratch);
+        Console.WriteLine($"dns-sd: a TCP transfer through {setup.A.Name} -> {setup.B.Name} in {took.TotalMilliseconds:0} ms");
     }
 
     /// <summary>Asks the reflector for its counters (SIGUSR1) until the stats line satisfies
@@ -270,20 +269,6 @@ public class DnsSdTests
         return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    private static int ReflectorPid(Setup setup)
-    {
-        // The reflector runs under `ip netns exec`, which execs it: the process is the binary.
-        string pids = Shell.Check("ip", "netns", "pids", setup.Lab.Reflector.Name);
-        foreach (string pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (File.ReadAllText($"/proc/{pid}/comm").Trim() == "postern-reflect")
-            {
-                return int.Parse(pid, CultureInfo.InvariantCulture);
-            }
-        }
-        Assert.Fail("no postern-reflector process in " + setup.Lab.Reflector.Name);
-        return 0;
-    }
 
     /// <summary>A register request as postern-punch writes it, signed with
     /// <paramref name="signingKey"/> (the right private key, or not) for <paramref name="publicKey"/>.</summary>
@@ -310,7 +295,7 @@ public class DnsSdTests
 
     public static TheoryData<string[], string> BadFlags => new()
     {
-        { new[] { "register", "--server", PunchLab.ReflectorAddress, "--wireguard", "wg0" }, "Option '--server-key' is required." },
+        { new[] { "register", "--server", PunchLab.ReflectorAddress, "--wireguard", "wg0" }, "Option '--server-key' is required (see --help)" },
         { new[] { "register", "--server", PunchLab.ReflectorAddress, "--server-key", "bm90IGEga2V5", "--wireguard", "wg0" },
             "--server-key: not a public key (44 characters of base64, as postern-reflector logs it)" },
         { new[] { "register", "--server", PunchLab.ReflectorAddress, "--server-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "--wireguard", "wg0", "--interval", "-1" },

@@ -107,7 +107,7 @@ public class TunnelTests
 
     /// <summary>socat sends <see cref="TransferBytes"/> random bytes from a file on one host over
     /// TCP to a listener on the other's tunnel address; the copy must hash the same.</summary>
-    private static TimeSpan Transfer(PunchSite from, PunchSite to, string toAddress, ScratchDirectory scratch)
+    internal static TimeSpan Transfer(PunchSite from, PunchSite to, string toAddress, ScratchDirectory scratch)
     {
         string source = scratch.Combine("transfer.src");
         string copy = scratch.Combine("transfer.got");
