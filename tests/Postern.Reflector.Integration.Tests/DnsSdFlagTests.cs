@@ -29,7 +29,7 @@ public class DnsSdFlagTests : IDisposable
         { new[] { "--dns-sd", "vpn.example.net", "--dns-sd-key", "KEY", "--dns-sd-ttl", "0" }, "--dns-sd-ttl must be between 1 and 3600 seconds." },
         { new[] { "--dns-sd", "vpn.example.net", "--dns-sd-key", "KEY", "--dns-sd-table", "0" }, "--dns-sd-table must be between 1 and 1048576 keys." },
         { new[] { "--dns-sd", "vpn.example.net", "--dns-sd-key", "KEY", "--dns-listen", "quic:[::]:53" },
-            "listen address 'quic:[::]:53' must start with udp: or tcp: (for example udp:[::]:3478). (see --help)" },
+            "listen address 'quic:[::]:53' must start with udp: or tcp: (for example udp:[::]:3478) (see --help)" },
     };
 
     [BuiltBinaryTheory("postern-reflector")]
