@@ -7,7 +7,7 @@ using Postern.Punch;
 
 namespace Postern.PunchCli;
 
-/// <summary>The command line of postern-punch: connect, manual and nat-type, every flag and its
+/// <summary>The command line of postern-punch: connect, manual, nat-type and register, every flag and its
 /// check. A bad value is one sentence and exit 2, before any socket is opened.</summary>
 internal sealed class PunchCommand
 {
