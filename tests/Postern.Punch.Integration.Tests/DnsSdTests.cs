@@ -202,6 +202,22 @@ public class DnsSdTests
         // The genuine one moved the record to the port it came from; the replay did not move it on.
         int genuinePort = NatMapping(lab.A, 40001);
         Assert.Equal(new[] { $"0 0 {genuinePort} {Instance(setup.A.PublicKey)}." }, Dig(lab.B, "+short", "SRV", Instance(setup.A.PublicKey)));
+
+        // As a service: --interval registers again and again, and follows a new listen port.
+        using BackgroundProcess service = lab.B.Start(Punch.Binary, "register", "--server", Punch.Server, "--server-key", setup.ServerKey,
+            "--wireguard", setup.B.Name, "--interval", "1");
+        Assert.True(service.WaitForOutput("listen-port=51821", TimeSpan.FromSeconds(30)), service.Output);
+        setup.B.Host.Check("wg", "set", setup.B.Name, "listen-port", "51831");
+        Assert.True(service.WaitForOutput("listen-port=51831", TimeSpan.FromSeconds(30)), service.Output);
+        int servicePort = NatMapping(lab.B, 51831);
+        Assert.Contains($"endpoint={ipB}:{servicePort} listen-port=51831", service.Output);
+        Assert.Equal(new[] { $"0 0 {servicePort} {Instance(setup.B.PublicKey)}." }, Dig(lab.A, "+short", "SRV", Instance(setup.B.PublicKey)));
+        // One line per endpoint, however many rounds.
+        Thread.Sleep(2500);
+        Assert.Equal(2, Regex.Matches(service.Output, "^registered ", RegexOptions.Multiline).Count);
+        service.Signal(15);
+        Assert.True(service.WaitForExit(TimeSpan.FromSeconds(10)), service.Output);
+        Assert.Equal(0, service.ExitCode);
     }
 
     /// <summary>Both sides registered, both resolving the other: WireGuard's handshake opens both
