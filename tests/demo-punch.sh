@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`, second part: two hosts behind two different NATs pair with a code through
-# postern-reflector and punch a UDP path; a line crosses it each way through --forward.
+# postern-reflector and punch a UDP path; a line crosses it each way through --forward. Then they
+# pair again and hand the punched ports to two wireguard-go interfaces, whose tunnel carries a file.
 #
 #   alice 198.51.100.2 -- [NAT A: MASQUERADE] 203.0.113.40 --+
 #                                                            [internet: postern-reflector 203.0.113.10/.11]
@@ -26,8 +27,10 @@ alice=pst-demo-alice-$id natA=pst-demo-nata-$id net=pst-demo-net-$id natB=pst-de
 all="$alice $natA $net $natB $bob"
 scratch=$(mktemp -d /tmp/postern-demo-punch.XXXXXX)
 
+wga=pwga$id wgb=pwgb$id # wireguard-go's control sockets share /var/run/wireguard: unique names
 cleanup() {
     remove_namespaces $all
+    rm -f /var/run/wireguard/$wga.sock /var/run/wireguard/$wgb.sock
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -100,6 +103,59 @@ say "Stopping alice (SIGTERM): bob is told and ends too"
 kill -TERM $alice_pid; wait $alice_pid || true
 wait $bob_pid || true
 tail -n 2 "$scratch/bob.log" | sed 's/^/   /'
+say "WireGuard through the hole: a wireguard-go interface on each host, keys made with wg genkey"
+# wireguard-go -f stays in the foreground, so $! is wireguard-go and the kill below stops it.
+for side in alice bob; do
+    ns=${!side}; dev=$wga; [ $side = bob ] && dev=$wgb
+    (umask 077; wg genkey > "$scratch/$side.key"); wg pubkey < "$scratch/$side.key" > "$scratch/$side.pub"
+    ip netns exec $ns wireguard-go -f $dev > "$scratch/$side-wg.log" 2>&1 &
+    echo $! > "$scratch/$side-wg.pid"
+    for _ in $(seq 100); do [ -S /var/run/wireguard/$dev.sock ] && break; sleep 0.05; done
+    on $ns wg set $dev private-key "$scratch/$side.key"
+done
+on $alice ip addr add 192.0.2.1/32 peer 192.0.2.2/32 dev $wga; on $alice ip link set $wga up
+on $bob ip addr add 192.0.2.2/32 peer 192.0.2.1/32 dev $wgb; on $bob ip link set $wgb up
+on $alice wg set $wga peer "$(cat "$scratch/bob.pub")" allowed-ips 192.0.2.2/32
+on $bob wg set $wgb peer "$(cat "$scratch/alice.pub")" allowed-ips 192.0.2.1/32
+echo "alice: $wga 192.0.2.1, public key $(cat "$scratch/alice.pub")"
+echo "bob:   $wgb 192.0.2.2, public key $(cat "$scratch/bob.pub")"
+echo "(each knows the other's public key; neither knows where the other is)"
+
+say "alice: postern-punch connect --server 203.0.113.10 --wireguard $wga --peer-key <bob's key>"
+ip netns exec $alice "$BIN/postern-punch" connect --server 203.0.113.10 --wireguard $wga --peer-key "$(cat "$scratch/bob.pub")" \
+    > "$scratch/alice-wg.log" 2>&1 &
+alice_pid=$!
+for _ in $(seq 100); do grep -q "on the other host run" "$scratch/alice-wg.log" && break; sleep 0.1; done
+code=$(awk '/^code:/ { print $2 }' "$scratch/alice-wg.log")
+echo "   code: $code"
+say "bob: postern-punch connect --server 203.0.113.10 --code $code --wireguard $wgb --peer-key <alice's key>"
+on $bob "$BIN/postern-punch" connect --server 203.0.113.10 --code "$code" --wireguard $wgb --peer-key "$(cat "$scratch/alice.pub")" \
+    > "$scratch/bob-wg.log" 2>&1 || { cat "$scratch/bob-wg.log"; exit 1; }
+wait $alice_pid || { cat "$scratch/alice-wg.log"; exit 1; }
+for side in alice bob; do
+    echo "$side:"; grep -E '^punched|attempt connected|wireguard:' "$scratch/$side-wg.log" | sed 's/^/   /'
+done
+for _ in $(seq 100); do
+    on $alice wg show $wga latest-handshakes | awk '{ exit !($2 > 0) }' && break
+    sleep 0.1
+done
+echo "alice's wg show:"; on $alice wg show $wga | grep -E 'listening port|endpoint|latest handshake|transfer' | sed 's/^/   /'
+
+say "A file across the WireGuard tunnel: 8 MiB from alice (192.0.2.1) to bob (192.0.2.2) over TCP"
+head -c 8M /dev/urandom > "$scratch/file"
+ip netns exec $bob socat -u TCP-LISTEN:9000,bind=192.0.2.2,reuseaddr CREATE:"$scratch/received" &
+receiver=$!
+for _ in $(seq 50); do on $bob ss -ltn | grep -q '192.0.2.2:9000' && break; sleep 0.1; done
+started=$(date +%s%N)
+on $alice socat -u OPEN:"$scratch/file" TCP:192.0.2.2:9000
+wait $receiver
+took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+sent=$(sha256sum < "$scratch/file" | cut -c1-16) got=$(sha256sum < "$scratch/received" | cut -c1-16)
+echo "sent     sha256 $sent..."
+echo "received sha256 $got... ($(stat -c %s "$scratch/received") bytes in $took_ms ms)"
+[ "$sent" = "$got" ] || { echo "the file arrived damaged" >&2; exit 1; }
+for side in alice bob; do kill -TERM "$(cat "$scratch/$side-wg.pid")"; done
+
 kill -TERM $reflector_pid; wait $reflector_pid || true
 echo "reflector: $(grep -o 'rendezvous-paired=[0-9]*' "$scratch/reflector.log" | tail -1) $(grep -o 'rendezvous-indications=[0-9]*' "$scratch/reflector.log" | tail -1)"
 echo

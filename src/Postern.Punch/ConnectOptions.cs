@@ -17,6 +17,9 @@ public sealed record ConnectOptions
     /// <summary>Hand the punched port to this WireGuard interface (`wg set`), else null.</summary>
     public WireGuardHandoff? WireGuard { get; init; }
 
+    /// <summary>Hand the held path to mosh-server or mosh-client (--mosh-server, --mosh-client).</summary>
+    public MoshRole Mosh { get; init; }
+
     public RelayAddress? Relay { get; init; }
 
     /// <summary>The local UDP port to punch from (0: any).</summary>

@@ -10,7 +10,9 @@ namespace Postern.Punch;
 /// the peer, so that any UDP program can use the path by talking to 127.0.0.1:PORT. The local
 /// side is whoever sent to the listening port last. Probes and keepalives share the socket with
 /// the data and are told apart by their MAC; consent (RFC 7675) ends the hold when the peer
-/// stops answering.</summary>
+/// stops answering. A hand-off's <see cref="IHoldChannel"/> (mosh) adds sealed control messages
+/// on the same socket and may end the hold when its program has ended; the local program may also
+/// be known from the start (mosh-server's loopback port) instead of learned.</summary>
 public sealed class Forwarder
 {
     private readonly PunchPort _port;
@@ -19,10 +21,13 @@ public sealed class Forwarder
     private readonly ulong _senderId;
     private readonly HoldSettings _settings;
     private readonly PunchCounters _counters;
+    private readonly IHoldChannel? _channel;
     private readonly byte[] _out = new byte[PunchProbe.Length];
 
-    public Forwarder(PunchPort port, IPEndPoint peer, byte[] key, ulong senderId, HoldSettings settings, PunchCounters counters)
+    public Forwarder(PunchPort port, IPEndPoint peer, byte[] key, ulong senderId, HoldSettings settings, PunchCounters counters,
+        IHoldChannel? channel = null)
     {
+        _channel = channel;
         _port = port;
         _peer = peer;
         _key = key;
@@ -37,15 +42,19 @@ public sealed class Forwarder
         Stopped,
         PeerClosed,
         Lost,
+
+        /// <summary>The hand-off's channel said so (its program ended, or it gave up).</summary>
+        Finished,
     }
 
     /// <summary>Forwards until <paramref name="cancel"/> (a signal), the peer's close, or lost
-    /// consent. On a stop, the peer is told (a close probe) so that it ends at once too.</summary>
-    public End Run(Socket local, CancellationToken cancel)
+    /// consent, or the channel's end. On a stop or the channel's end, the peer is told (a close
+    /// probe) so that it ends at once too. <paramref name="program"/>: where the peer's datagrams
+    /// go until the local side has sent one (null: nowhere).</summary>
+    public End Run(Socket local, CancellationToken cancel, IPEndPoint? program = null)
     {
         byte[] buffer = new byte[65536];
         EndPoint any = new IPEndPoint(local.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        IPEndPoint? program = null;
         long lastConsent = Stopwatch.GetTimestamp();
         long nextKeepalive = lastConsent + Jittered();
         var readable = new List<Socket>(2);
@@ -57,6 +66,15 @@ public sealed class Forwarder
             {
                 Send(PunchProbeKind.Close, 0, 0);
                 return End.Stopped;
+            }
+            if (_channel is not null)
+            {
+                _channel.Poll(_port, _peer);
+                if (_channel.IsDone)
+                {
+                    Send(PunchProbeKind.Close, 0, 0);
+                    return End.Finished;
+                }
             }
             long now = Stopwatch.GetTimestamp();
             if (now - lastConsent >= Ticks(_settings.ConsentTimeout))
@@ -153,6 +171,11 @@ public sealed class Forwarder
                         }
                         continue;
                     }
+                    if (_channel is not null && SealedMessage.LooksSealed(datagram))
+                    {
+                        _channel.Receive(datagram, _port, _peer);
+                        continue;
+                    }
                     if (program is null)
                     {
                         continue; // nobody local to give it to yet
@@ -170,6 +193,10 @@ public sealed class Forwarder
             }
         }
     }
+
+    /// <summary>Tells the peer the path is closed (a close probe), without holding it: the peer
+    /// ends at once instead of after the consent timeout.</summary>
+    public void Close() => Send(PunchProbeKind.Close, 0, 0);
 
     private void Send(PunchProbeKind kind, ulong nonce, ushort sequence)
     {

@@ -5,7 +5,9 @@ using System.Net.Sockets;
 namespace Postern.Punch;
 
 /// <summary>The addresses a host announces as LAN candidates: its own unicast addresses of the
-/// family, the one its route to the server uses first, never loopback or link-local.</summary>
+/// family, the one its route to the server uses first, never loopback or link-local, and none of
+/// the interface the path is for (a WireGuard interface's own tunnel addresses are no way to reach
+/// it: a probe to one would travel inside an old tunnel, or nowhere).</summary>
 public static class LocalAddresses
 {
     public const int MaxAnnounced = 4;
@@ -18,7 +20,7 @@ public static class LocalAddresses
         return new IPEndPoint(Endpoints.Plain(((IPEndPoint)probe.LocalEndPoint!).Address), port);
     }
 
-    public static List<IPEndPoint> Find(IPEndPoint server, int port)
+    public static List<IPEndPoint> Find(IPEndPoint server, int port, string? skipInterface = null)
     {
         var found = new List<IPEndPoint>();
         IPEndPoint first = RouteSource(server, port);
@@ -27,7 +29,8 @@ public static class LocalAddresses
         {
             foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
             {
-                if (nic.OperationalStatus == OperationalStatus.Down || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback)
+                if (nic.OperationalStatus == OperationalStatus.Down || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback ||
+                    nic.Name == skipInterface)
                 {
                     continue;
                 }

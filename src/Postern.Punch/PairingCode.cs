@@ -17,6 +17,7 @@ public static class PairingCode
 
     private static ReadOnlySpan<byte> TokenLabel => "postern-punch token v1\0"u8;
     private static ReadOnlySpan<byte> KeyLabel => "postern-punch probe key v1\0"u8;
+    private static ReadOnlySpan<byte> SealLabel => "postern-punch sealed message key v1"u8;
 
     /// <summary>A fresh code from the kernel's random source, normalised (no hyphens).</summary>
     public static string Generate()
@@ -85,6 +86,16 @@ public static class PairingCode
 
     /// <summary>The probes' HMAC-SHA256 key, which only the two peers know.</summary>
     public static byte[] ProbeKey(string normalized) => Derive(KeyLabel, normalized);
+
+    /// <summary>The AES-256-GCM key of sealed messages (the mosh key): HKDF-SHA256 (RFC 5869) of
+    /// the code, no salt, its own label as the info. A key of its own, not the probe key: the
+    /// probes' HMAC and the cipher never share a key.</summary>
+    public static byte[] SealKey(string normalized)
+    {
+        byte[] key = new byte[KeyLength];
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.ASCII.GetBytes(normalized), key, ReadOnlySpan<byte>.Empty, SealLabel);
+        return key;
+    }
 
     private static byte[] Derive(ReadOnlySpan<byte> label, string normalized)
     {

@@ -34,18 +34,42 @@ public sealed class PunchClient
             Log.Error("--wireguard: wg is not on PATH (install wireguard-tools)");
             return ExitCodes.Startup;
         }
+        string? moshProgram = null;
+        if (options.Mosh != MoshRole.None)
+        {
+            string name = options.Mosh == MoshRole.Server ? "mosh-server" : "mosh-client";
+            if ((moshProgram = ExecutablePath.Find(name)) is null)
+            {
+                Log.Error($"--{name}: {name} is not on PATH (install mosh)");
+                return ExitCodes.Startup;
+            }
+        }
         string code = options.Code ?? PairingCode.Generate();
         if (options.Code is null)
         {
             string servers = string.Join(" ", options.Servers.Select(s => "--server " + s.Canonical));
+            string peerFlag = options.Mosh switch
+            {
+                MoshRole.Server => " --mosh-client",
+                MoshRole.Client => " --mosh-server",
+                _ => "",
+            };
             _out.WriteLine($"code: {PairingCode.Format(code)}");
-            _out.WriteLine($"on the other host run: postern-punch connect {servers} --code {PairingCode.Format(code)}");
+            _out.WriteLine($"on the other host run: postern-punch connect {servers} --code {PairingCode.Format(code)}{peerFlag}");
             _out.Flush();
         }
+        // The mosh hand-off outlives a re-punch (--keep): the same mosh-server or mosh-client
+        // goes on talking to the same loopback socket, and mosh's roaming copes with the new path.
+        using MoshHandoff? mosh = options.Mosh switch
+        {
+            MoshRole.Server => new MoshServerHandoff(moshProgram!, PairingCode.SealKey(code), _counters),
+            MoshRole.Client => new MoshClientHandoff(moshProgram!, PairingCode.SealKey(code), _counters),
+            _ => null,
+        };
         int epoch = 0;
         while (true)
         {
-            int status = ConnectOnce(options, code, epoch, wg, cancel);
+            int status = ConnectOnce(options, code, epoch, wg, mosh, cancel);
             if (status != ExitLost || !options.Keep || cancel.IsCancellationRequested)
             {
                 return status;
@@ -55,7 +79,7 @@ public sealed class PunchClient
         }
     }
 
-    private int ConnectOnce(ConnectOptions options, string code, int epoch, string? wg, CancellationToken cancel)
+    private int ConnectOnce(ConnectOptions options, string code, int epoch, string? wg, MoshHandoff? mosh, CancellationToken cancel)
     {
         // A re-punch pairs under a token of its own: the reflector still holds the last pairing.
         string round = epoch == 0 ? code : code + "/" + epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -73,6 +97,7 @@ public sealed class PunchClient
             // The forwarded port is taken first: a port in use fails before anyone is paired,
             // and a program may start sending to it while the punch runs.
             local = options.Forward is { } listen ? BindForward(listen) : null;
+            bool held = local is not null || mosh is not null;
             PunchPort main = PunchPort.Open(family, options.LocalPort);
             ports.Add(main);
             int localPort = main.LocalEndPoint.Port;
@@ -86,7 +111,7 @@ public sealed class PunchClient
             Log.Info($"mapping {mapping.Describe()}: {mappingWhy}");
 
             Socks5Relay? relay = null;
-            List<IPEndPoint> locals = LocalAddresses.Find(server, localPort);
+            List<IPEndPoint> locals = LocalAddresses.Find(server, localPort, options.WireGuard?.Interface);
             if (options.Relay is not null)
             {
                 relay = Socks5Relay.Associate(options.Relay, family);
@@ -145,7 +170,7 @@ public sealed class PunchClient
             PunchSettings settings = options.Punch with
             {
                 OpenerLead = TimeSpan.FromMilliseconds(lead),
-                Linger = local is null ? options.Punch.Linger : TimeSpan.Zero,
+                Linger = held ? TimeSpan.Zero : options.Punch.Linger,
             };
             IPEndPoint publicEndPoint = pair.Mapped;
             var puncher = new Puncher(key, _senderId, settings, _counters)
@@ -159,9 +184,13 @@ public sealed class PunchClient
                 return ExitCodes.Startup;
             }
 
+            if (mosh is not null)
+            {
+                return HoldMosh(chosenPath, mosh, key, options.Hold, ports, cancel);
+            }
             if (local is not null)
             {
-                return Hold(chosenPath, local, key, options.Hold, ports, cancel);
+                return Hold(chosenPath, local, key, options.Hold, ports, cancel) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok;
             }
             if (chosenPath.Kind == CandidateKind.Relay)
             {
@@ -273,7 +302,8 @@ public sealed class PunchClient
         }
     }
 
-    private int Hold(ConfirmedPath path, Socket local, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
+    private Forwarder.End Hold(ConfirmedPath path, Socket local, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel,
+        MoshHandoff? mosh = null)
     {
         // Every socket but the chosen one goes: the birthday ports, a relay not used.
         foreach (PunchPort port in ports)
@@ -286,9 +316,60 @@ public sealed class PunchClient
         ports.Clear();
         ports.Add(path.Port);
         Log.Info($"forwarding {Endpoints.Format((IPEndPoint)local.LocalEndPoint!)} <-> {Endpoints.Format(path.Peer)} (path {PunchedLine.PathName(path.Kind)})");
-        var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters);
-        Forwarder.End end = forwarder.Run(local, cancel);
-        return end == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok;
+        var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters, mosh);
+        return forwarder.Run(local, cancel, mosh?.Program);
+    }
+
+    /// <summary>--mosh-server or --mosh-client on a punched path: the hand-off begins (the server
+    /// side starts mosh-server), the path is held with its sealed messages, and how the hold ended
+    /// gives the exit status: mosh-client's own on the client side, 3 when the path was lost
+    /// (then --keep punches again, the mosh programs running on).</summary>
+    private int HoldMosh(ConfirmedPath path, MoshHandoff mosh, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
+    {
+        if (!mosh.Begin())
+        {
+            Log.Error(mosh.Failure!);
+            // The peer would wait for a key that will not come: it is told at once.
+            new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters).Close();
+            return ExitCodes.Startup;
+        }
+        Forwarder.End end = Hold(path, mosh.Local, key, hold, ports, cancel, mosh);
+        if (end == Forwarder.End.Lost)
+        {
+            return ExitLost;
+        }
+        if (mosh.Failure is { } failure)
+        {
+            Log.Error(failure);
+            return ExitCodes.Startup;
+        }
+        if (mosh is not MoshClientHandoff client)
+        {
+            return ExitCodes.Ok; // mosh-server ended, the peer closed, or a stop signal
+        }
+        if (!client.Started)
+        {
+            if (end == Forwarder.End.PeerClosed)
+            {
+                Log.Error("the peer closed the path before it sent the mosh key");
+                return ExitCodes.Startup;
+            }
+            return ExitCodes.Ok;
+        }
+        // After the peer's close, mosh-client has most likely had mosh-server's goodbye and is
+        // leaving by itself; after a stop signal it is stopped.
+        TimeSpan grace = end switch
+        {
+            Forwarder.End.Finished => TimeSpan.FromSeconds(5),
+            Forwarder.End.PeerClosed => TimeSpan.FromSeconds(5),
+            _ => TimeSpan.Zero,
+        };
+        if (client.WaitForExit(grace) is int status)
+        {
+            Log.Info($"mosh-client exited with status {status}");
+            return status;
+        }
+        return ExitCodes.Ok;
     }
 
     /// <summary>`manual`: the classic exchange. Our mapping printed as the classic line, the
@@ -351,7 +432,7 @@ public sealed class PunchClient
             }
             if (local is not null)
             {
-                return Hold(path, local, key, hold, ports, cancel);
+                return Hold(path, local, key, hold, ports, cancel) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok;
             }
             return ExitCodes.Ok;
         }

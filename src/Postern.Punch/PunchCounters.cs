@@ -18,6 +18,9 @@ public sealed class PunchCounters
     public long ForwardedOut;
     public long ForwardedIn;
     public long SendErrors;
+    public long SealedSent;
+    public long SealedReceived;
+    public long SealedRejected;
 
     public MetricSet ToMetrics()
     {
@@ -34,6 +37,9 @@ public sealed class PunchCounters
         set.AddCounter("forwarded-out", "Datagrams forwarded from the local program to the peer", () => ForwardedOut);
         set.AddCounter("forwarded-in", "Datagrams forwarded from the peer to the local program", () => ForwardedIn);
         set.AddCounter("send-errors", "Datagrams the kernel refused to send", () => SendErrors);
+        set.AddCounter("sealed-sent", "Sealed control messages sent (the mosh key, its ack)", () => SealedSent);
+        set.AddCounter("sealed-received", "Sealed control messages received that opened and were expected", () => SealedReceived);
+        set.AddCounter("sealed-rejected", "Sealed-looking datagrams that did not open under the key, or were not expected", () => SealedRejected);
         return set;
     }
 }

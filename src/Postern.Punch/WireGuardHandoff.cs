@@ -49,19 +49,7 @@ public sealed record WireGuardHandoff(string Interface, string PeerKey)
     };
 
     /// <summary>The wg binary of wireguard-tools on PATH, or null.</summary>
-    public static string? FindWg()
-    {
-        string? path = Environment.GetEnvironmentVariable("PATH");
-        foreach (string directory in (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(directory, "wg");
-            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
+    public static string? FindWg() => ExecutablePath.Find("wg");
 
     /// <summary>Runs wg with the terminal's stdin, stdout and stderr and returns its exit status.</summary>
     public static int Run(string wg, IReadOnlyList<string> arguments)

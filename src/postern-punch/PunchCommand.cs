@@ -57,14 +57,14 @@ internal sealed class PunchCommand
 
     private static Option<int> KeepaliveOption() => new("--keepalive")
     {
-        Description = $"With --forward: seconds between consent checks (keepalives), at most {HoldSettings.MaxKeepaliveSeconds}",
+        Description = $"With --forward, --mosh-server or --mosh-client: seconds between consent checks (keepalives), at most {HoldSettings.MaxKeepaliveSeconds}",
         HelpName = "SECONDS",
         DefaultValueFactory = _ => (int)s_hold.Keepalive.TotalSeconds,
     };
 
     private static Option<int> ConsentOption() => new("--consent-timeout")
     {
-        Description = "With --forward: seconds without an answer from the peer after which the path is lost (RFC 7675)",
+        Description = "With --forward, --mosh-server or --mosh-client: seconds without an answer from the peer after which the path is lost (RFC 7675)",
         HelpName = "SECONDS",
         DefaultValueFactory = _ => (int)s_hold.ConsentTimeout.TotalSeconds,
     };
@@ -101,7 +101,7 @@ internal sealed class PunchCommand
     public Option<string?> Exec { get; } = new("--exec")
     {
         Description = "Once punched, close the socket and run this command with /bin/sh, with {local_port}, {public_ip}, " +
-                      "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'mosh-server new -p {local_port}')",
+                      "{public_port}, {peer_ip} and {peer_port} put in (e.g. 'openvpn ... --lport {local_port} --remote {peer_ip} --rport {peer_port}'; for mosh use --mosh-server, which carries the key)",
         HelpName = "COMMAND",
     };
     public Option<string?> WireGuard { get; } = new("--wireguard")
@@ -116,6 +116,18 @@ internal sealed class PunchCommand
         Description = "With --wireguard: the peer's WireGuard public key (44 characters of base64, as 'wg pubkey' prints it)",
         HelpName = "KEY",
     };
+    public Option<bool> MoshServer { get; } = new("--mosh-server")
+    {
+        Description = "Once punched, start 'mosh-server new -i 127.0.0.1 -p 0' (from PATH), send its session key to the peer sealed " +
+                      "(AES-GCM under a key derived from the code; never on a command line, never logged) and relay between the path " +
+                      "and mosh-server's loopback port until mosh-server ends (exit 0) or the path is lost (exit 3); the peer runs --mosh-client",
+    };
+    public Option<bool> MoshClient { get; } = new("--mosh-client")
+    {
+        Description = "Once punched, take the peer's sealed mosh key and run 'mosh-client 127.0.0.1 PORT' (from PATH) on this terminal " +
+                      "with MOSH_KEY in its environment, PORT being a loopback port relayed over the path; exits with mosh-client's " +
+                      "status; the peer runs --mosh-server",
+    };
     public Option<string?> Relay { get; } = new("--relay")
     {
         Description = "A SOCKS5 server with UDP ASSOCIATE (postern-socks, or any RFC 1928 server): socks5://[USER:PASSWORD@]HOST:PORT. " +
@@ -125,7 +137,8 @@ internal sealed class PunchCommand
     public Option<int> ConnectPort { get; } = PortOption();
     public Option<bool> Keep { get; } = new("--keep")
     {
-        Description = "With --forward: when the path is lost, pair and punch again (the peer must use --keep too) instead of exiting",
+        Description = "With --forward, --mosh-server or --mosh-client: when the path is lost, pair and punch again (the peer must use " +
+                      "--keep too) instead of exiting; mosh-server and mosh-client run on and roam to the new path",
     };
     public Option<int> Wait { get; } = new("--wait")
     {
@@ -214,8 +227,9 @@ internal sealed class PunchCommand
         "Pair with a peer through a reflector and punch a UDP path to it. Without --code, prints a new code and the peer's command. " +
         "On success prints 'punched local=IP:PORT public=IP:PORT peer=IP:PORT path=direct|lan|relay rtt=MS attempts=N' and exits " +
         "(the NAT mapping stays warm for a program started on that port), or holds the path (--forward), or runs a command (--exec), " +
-        "or hands the port to a WireGuard interface (--wireguard). With --resolve ZONE it instead looks the WireGuard peer's " +
-        "endpoint up in DNS-SD and hands it to the interface. Exit status: 0 punched (or the --exec command's, or wg's), 1 no path, 2 bad usage, 3 a held path was lost.");
+        "or hands the port to a WireGuard interface (--wireguard), or carries a mosh session (--mosh-server on one side, --mosh-client on the other). " +
+        "With --resolve ZONE it instead looks the WireGuard peer's endpoint up in DNS-SD and hands it to the interface. " +
+        "Exit status: 0 punched (or the --exec command's, wg's or mosh-client's), 1 no path, 2 bad usage, 3 a held path was lost.");
 
     public Command ManualCommand { get; } = new("manual",
         "The classic copy-and-paste exchange: prints \"Got my IP and Port: ('IP', PORT, LOCALPORT).\", reads the peer's line from stdin " +
@@ -233,7 +247,7 @@ internal sealed class PunchCommand
             "connect --resolve uses it). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
         foreach (Option option in new Option[]
                  {
-                     ConnectServers, Code, Forward, Exec, WireGuard, PeerKey, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
+                     ConnectServers, Code, Forward, Exec, WireGuard, PeerKey, MoshServer, MoshClient, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
                      ConnectOpenerTtl, ConnectKeepalive, ConnectConsent, Ipv6, Resolve, DnsServer,
                  })
         {
@@ -280,12 +294,16 @@ internal sealed class PunchCommand
         string? exec = result.GetValue(Exec);
         string? wireGuard = result.GetValue(WireGuard);
         string? peerKey = result.GetValue(PeerKey);
+        MoshRole mosh = result.GetValue(MoshServer) ? MoshRole.Server : result.GetValue(MoshClient) ? MoshRole.Client : MoshRole.None;
         problem = result.GetValue(ConnectServers) is not { Length: > 0 } ? "connect needs --server, a reflector (or --resolve ZONE, to take a WireGuard peer's endpoint from DNS-SD)"
             : result.GetResult(DnsServer) is { Implicit: false } ? "--dns-server needs --resolve ZONE"
             : forward is not null && exec is not null ? "--forward and --exec exclude each other: the path is either held or handed to the command"
             : exec is { Length: 0 } ? "--exec: the command is empty"
-            : result.GetValue(Keep) && forward is null ? "--keep needs --forward (only a held path can be lost and punched again)"
-            : WireGuardProblem(wireGuard, peerKey, forward is not null, exec is not null, relay is not null)
+            : MoshProblem(result.GetValue(MoshServer), result.GetValue(MoshClient), forward is not null, exec is not null, wireGuard is not null)
+            ?? (result.GetValue(Keep) && forward is null && mosh == MoshRole.None
+                ? "--keep needs --forward, --mosh-server or --mosh-client (only a held path can be lost and punched again)"
+                : null)
+            ?? WireGuardProblem(wireGuard, peerKey, forward is not null, exec is not null, relay is not null)
             ?? Range("--port", result.GetValue(ConnectPort), 0, 65535)
             ?? Range("--wait", result.GetValue(Wait), 1, 86400)
             ?? Range("--timeout", result.GetValue(ConnectTimeout), 1, 3600)
@@ -304,6 +322,7 @@ internal sealed class PunchCommand
             Forward = forward,
             Exec = exec,
             WireGuard = wireGuard is null ? null : new WireGuardHandoff(wireGuard, peerKey!),
+            Mosh = mosh,
             Relay = relay,
             LocalPort = result.GetValue(ConnectPort),
             Keep = result.GetValue(Keep),
@@ -322,6 +341,23 @@ internal sealed class PunchCommand
                 ConsentTimeout = TimeSpan.FromSeconds(result.GetValue(ConnectConsent)),
             },
         };
+    }
+
+    /// <summary>--mosh-server and --mosh-client hold the path for mosh (one end each, so not both on
+    /// one side): it cannot also be relayed to another port (--forward) or handed to a command
+    /// (--exec) or to WireGuard (--wireguard).</summary>
+    private static string? MoshProblem(bool server, bool client, bool forward, bool exec, bool wireGuard)
+    {
+        if (server && client)
+        {
+            return "--mosh-server and --mosh-client exclude each other: one side runs mosh-server, the other mosh-client";
+        }
+        string flag = server ? "--mosh-server" : client ? "--mosh-client" : "";
+        return flag.Length == 0 ? null
+            : forward ? $"{flag} and --forward exclude each other: the path is relayed to mosh, not to another port"
+            : exec ? $"{flag} and --exec exclude each other: the path is held for mosh, not handed to a command"
+            : wireGuard ? $"{flag} and --wireguard exclude each other: the path is held for mosh, not handed to WireGuard"
+            : null;
     }
 
     /// <summary>--wireguard hands the port over, so it cannot also hold it (--forward), give it to
@@ -345,8 +381,8 @@ internal sealed class PunchCommand
         string zone = result.GetValue(Resolve)!;
         string? wireGuard = result.GetValue(WireGuard);
         string? peerKey = result.GetValue(PeerKey);
-        bool excluded = new Option[] { ConnectServers, Code, Forward, Exec, Relay, Keep }.Any(o => result.GetResult(o) is { Implicit: false });
-        problem = excluded ? "--resolve takes the peer's endpoint from DNS: it excludes --server, --code, --forward, --exec, --relay and --keep"
+        bool excluded = new Option[] { ConnectServers, Code, Forward, Exec, MoshServer, MoshClient, Relay, Keep }.Any(o => result.GetResult(o) is { Implicit: false });
+        problem = excluded ? "--resolve takes the peer's endpoint from DNS: it excludes --server, --code, --forward, --exec, --mosh-server, --mosh-client, --relay and --keep"
             : !IsZone(zone.TrimEnd('.')) ? $"--resolve: '{zone}' is not a domain name"
             : wireGuard is null || peerKey is null ? "--resolve needs --wireguard IFACE and --peer-key KEY: the endpoint goes to that peer of that interface"
             : WireGuardHandoff.InterfaceProblem(wireGuard) ?? WireGuardHandoff.KeyProblem(peerKey);

@@ -319,7 +319,7 @@ public class DnsSdTests
         { new[] { "connect", "--resolve", Zone, "--peer-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" },
             "--resolve needs --wireguard IFACE and --peer-key KEY: the endpoint goes to that peer of that interface" },
         { new[] { "connect", "--resolve", Zone, "--server", PunchLab.ReflectorAddress, "--wireguard", "wg0", "--peer-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" },
-            "--resolve takes the peer's endpoint from DNS: it excludes --server, --code, --forward, --exec, --relay and --keep" },
+            "--resolve takes the peer's endpoint from DNS: it excludes --server, --code, --forward, --exec, --mosh-server, --mosh-client, --relay and --keep" },
         { new[] { "connect", "--resolve", "bad zone", "--wireguard", "wg0", "--peer-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" },
             "--resolve: 'bad zone' is not a domain name" },
         { new[] { "connect", "--resolve", Zone, "--wireguard", "wg0", "--peer-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "--dns-server", "ns.example.net" },

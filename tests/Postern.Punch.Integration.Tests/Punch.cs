@@ -66,10 +66,13 @@ internal static class Punch
     }
 
     /// <summary>A counter of postern-punch's closing stats line; a name that is not there fails.</summary>
-    public static long Stat(BackgroundProcess process, string name)
+    public static long Stat(BackgroundProcess process, string name) => Stat(process.Output, name);
+
+    /// <summary>A counter of the closing stats line in <paramref name="output"/> (a log file).</summary>
+    public static long Stat(string output, string name)
     {
-        Match line = Regex.Match(process.Output, @"stats: (.*)$", RegexOptions.Multiline);
-        Assert.True(line.Success, "no stats line:\n" + process.Output);
+        Match line = Regex.Match(output, @"stats: (.*)$", RegexOptions.Multiline);
+        Assert.True(line.Success, "no stats line:\n" + output);
         Match value = Regex.Match(line.Groups[1].Value, @"(?:^| )" + Regex.Escape(name) + @"=(\d+)");
         Assert.True(value.Success, $"no {name} in: {line.Value}");
         return long.Parse(value.Groups[1].Value, CultureInfo.InvariantCulture);

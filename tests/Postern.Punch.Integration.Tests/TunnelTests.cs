@@ -30,6 +30,10 @@ public class TunnelTests
                 new[] { "--wireguard", wgA.Name, "--peer-key", wgB.PublicKey },
                 new[] { "--wireguard", wgB.Name, "--peer-key", wgA.PublicKey });
             (Punched pa, Punched pb) = pair.WaitPunchedAndExit();
+            // The interface's own tunnel address is up on each host but is no LAN candidate.
+            Assert.Matches(@"announcing \S", pair.A.Output);
+            Assert.DoesNotMatch(@"announcing .*" + System.Text.RegularExpressions.Regex.Escape(AddressA), pair.A.Output);
+            Assert.DoesNotMatch(@"announcing .*" + System.Text.RegularExpressions.Regex.Escape(AddressB), pair.B.Output);
             Assert.Contains($"wireguard: /usr/bin/wg set {wgA.Name} listen-port {pa.LocalPort} peer {wgB.PublicKey} " +
                 $"endpoint {pa.PeerIp}:{pa.PeerPort} persistent-keepalive 25", pair.A.Output);
             Assert.Equal(pa.LocalPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
