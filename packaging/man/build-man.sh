@@ -22,7 +22,7 @@ runner() { # runner ROLE: the path help2man runs
     chmod 0755 "$runners/$1"
     printf '%s\n' "$runners/$1"
 }
-# A role with subcommands (postern-punch connect|manual|nat-type): --help lists only the
+# A role with subcommands (postern-punch connect|manual|nat-type|register): --help lists only the
 # commands, so each command's own --help becomes a section of the page, and its options are
 # checked like the top level's.
 commands_of() { # commands_of ROLE: the subcommand names its --help lists

@@ -98,4 +98,33 @@ public sealed class ReflectorCounters
         metrics.AddCounter("rendezvous-expired", "Rendezvous entries removed 60 s after their last request.", () => rendezvous?.Expired ?? 0);
         metrics.AddGauge("rendezvous-entries", "Rendezvous entries held now.", () => rendezvous?.Count ?? 0);
     }
+
+    /// <summary>Registers the DNS-SD counters (all zero without --dns-sd, the arguments null).</summary>
+    public static void AddDnsSdTo(MetricSet metrics, WireGuardDirectory? directory, DnsSdZone? zone)
+    {
+        metrics.AddCounter("dns-sd-accepted", "DNS-SD registrations accepted (new keys and renewals).", () => directory?.Accepted ?? 0);
+        metrics.AddCounterFamily("dns-sd-refused", "DNS-SD registrations refused, by reason.", "reason",
+            new[] { "clock-skew", "replayed", "bad-mac", "table-full" },
+            reason => reason switch
+            {
+                0 => directory?.RefusedClockSkew ?? 0,
+                1 => directory?.RefusedReplayed ?? 0,
+                2 => directory?.RefusedBadMac ?? 0,
+                _ => directory?.RefusedTableFull ?? 0,
+            });
+        metrics.AddCounter("dns-sd-lookups", "DNS-SD lookups over STUN (postern-punch register's confirmation).", () => directory?.Lookups ?? 0);
+        metrics.AddCounter("dns-sd-lookup-misses", "DNS-SD lookups over STUN for a key with no registration.", () => directory?.LookupMisses ?? 0);
+        metrics.AddCounter("dns-sd-expired", "DNS-SD registrations dropped after a few TTLs without renewal.", () => directory?.Expired ?? 0);
+        metrics.AddGauge("dns-sd-entries", "DNS-SD registrations held now.", () => directory?.Count ?? 0);
+        metrics.AddCounterFamily("dns-queries", "DNS queries answered, by kind of answer.", "answer",
+            new[] { "records", "nodata", "nxdomain", "refused", "other" },
+            answer => answer switch
+            {
+                0 => zone?.AnsweredNoError ?? 0,
+                1 => zone?.AnsweredNoData ?? 0,
+                2 => zone?.AnsweredNxDomain ?? 0,
+                3 => zone?.AnsweredRefused ?? 0,
+                _ => zone?.AnsweredOther ?? 0,
+            });
+    }
 }

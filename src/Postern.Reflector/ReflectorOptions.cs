@@ -26,6 +26,9 @@ public sealed record ReflectorOptions
     /// <summary>Tokens held at once (--rendezvous-table), a fixed table.</summary>
     public int RendezvousTableSize { get; init; } = RendezvousTable.DefaultCapacity;
 
+    /// <summary>--dns-sd: publish registered WireGuard endpoints over DNS; null when off.</summary>
+    public DnsSdOptions? DnsSd { get; init; }
+
     /// <summary>The SOFTWARE attribute's text (UTF-8, fewer than 128 characters); empty for none.</summary>
     public string Software { get; init; } = "";
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Postern.Hosting;
 using Postern.Wire;
 
 namespace Postern.Reflector;
@@ -17,16 +18,26 @@ public sealed class ReflectorResponder
     private static ReadOnlySpan<byte> UnknownAttributeReason => "Unknown Attribute"u8;
     private static ReadOnlySpan<byte> BadRequestReason => "Bad Request"u8;
     private static ReadOnlySpan<byte> TokenPairedReason => "Rendezvous Token Paired"u8;
+    private static ReadOnlySpan<byte> NotRegisteredReason => "Not Registered"u8;
+    private static ReadOnlySpan<byte> ClockSkewReason => "Timestamp Out Of Range"u8;
+    private static ReadOnlySpan<byte> ReplayedReason => "Timestamp Not Newer"u8;
+    private static ReadOnlySpan<byte> BadMacReason => "Bad Proof Of Key"u8;
+    private static ReadOnlySpan<byte> TableFullReason => "Registration Table Full"u8;
 
     private readonly byte[] _software;
     private readonly bool _strictSize;
     private readonly RateLimiter? _rateLimiter;
     private readonly RendezvousTable? _rendezvous;
+    private readonly WireGuardDirectory? _wireGuard;
 
     /// <param name="rendezvous">The rendezvous table; null with --no-rendezvous (the attributes
     /// are then ignored and every request gets a plain answer).</param>
-    public ReflectorResponder(string software, bool strictSize, RateLimiter? rateLimiter, RendezvousTable? rendezvous = null)
+    /// <param name="wireGuard">The DNS-SD directory; null without --dns-sd (register and lookup
+    /// requests then get a plain answer).</param>
+    public ReflectorResponder(string software, bool strictSize, RateLimiter? rateLimiter, RendezvousTable? rendezvous = null,
+        WireGuardDirectory? wireGuard = null)
     {
+        _wireGuard = wireGuard;
         _software = Encoding.UTF8.GetBytes(software);
         if (_software.Length > MaxSoftwareBytes || software.Length >= 128)
         {
@@ -38,6 +49,8 @@ public sealed class ReflectorResponder
     }
 
     public RendezvousTable? Rendezvous => _rendezvous;
+
+    public WireGuardDirectory? WireGuard => _wireGuard;
 
     /// <summary>Answers one request from <paramref name="peer"/> (4 or 16 address bytes, never
     /// IPv4-mapped) and <paramref name="peerPort"/>. <paramref name="endpoints"/> is non-null when
@@ -75,6 +88,13 @@ public sealed class ReflectorResponder
                 length = LegacyReflectorText.Write(reply, peer, peerPort, peerScopeId);
                 outcome = ReflectorOutcome.Text;
                 break;
+            case StunParseStatus.Request when parsed.HasWgKey && !parsed.HasToken && listener >= 0 && _wireGuard is not null &&
+                                              IsPlainBinding(in parsed):
+                if (_rateLimiter is not null && !_rateLimiter.TryAcquire(peer, now))
+                {
+                    return ReflectorOutcome.RateLimited;
+                }
+                return AnswerWireGuard(request, in parsed, peer, peerPort, now, reply, out length);
             case StunParseStatus.Request when parsed.HasToken && listener >= 0 && _rendezvous is not null && IsPlainBinding(in parsed):
                 // Answered (or not) in full there: the table must not change for a request that is
                 // over its rate, so the rate limit is taken first.
@@ -284,6 +304,75 @@ public sealed class ReflectorResponder
             return ReflectorOutcome.Oversize;
         }
         return ReflectorOutcome.StunSuccess;
+    }
+
+    /// <summary>A DNS-SD register request (POSTERN-WG-KEY, -TIME and -MAC) or lookup (POSTERN-WG-KEY
+    /// alone), docs/punch-protocol.md "DNS-SD registration". The endpoint registered is the one the
+    /// request came from. Never longer than the request (no amplification; a client pads its
+    /// lookups to <see cref="WireGuardRegister.RequestLength"/>). Allocates: registrations are
+    /// rare, and X25519 and HMAC are BouncyCastle's.</summary>
+    private ReflectorOutcome AnswerWireGuard(ReadOnlySpan<byte> request, in StunRequest parsed, ReadOnlySpan<byte> peer,
+        ushort peerPort, long now, Span<byte> reply, out int length)
+    {
+        ReadOnlySpan<byte> transaction = request.Slice(StunMessage.TransactionOffset, StunMessage.TransactionLength);
+        StunAddress observed = StunAddress.Create(peer, peerPort);
+        ReadOnlySpan<byte> key = parsed.WgKey;
+        var writer = new StunWriter(reply, StunMessageType.BindingSuccessResponse, transaction);
+        Span<byte> time = stackalloc byte[StunAttribute.PosternWgTimeLength];
+        bool success;
+        if (parsed.HasWgTime && parsed.HasWgMac)
+        {
+            RegisterResult result = _wireGuard!.Register(key, parsed.WgTime, transaction, parsed.WgMac, in observed, now, out bool changed);
+            success = result == RegisterResult.Accepted;
+            if (success)
+            {
+                if (changed)
+                {
+                    Log.Info($"dns-sd: {Convert.ToBase64String(key)} registered at {observed}");
+                }
+                writer.WriteXorAddress(Wire.StunAttribute.XorMappedAddress, in observed);
+                writer.WriteBytes(Wire.StunAttribute.PosternWgKey, key);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(time, parsed.WgTime);
+                writer.WriteBytes(Wire.StunAttribute.PosternWgTime, time);
+            }
+            else
+            {
+                writer = new StunWriter(reply, StunMessageType.BindingErrorResponse, transaction);
+                writer.WriteErrorCode(403, result switch
+                {
+                    RegisterResult.ClockSkew => ClockSkewReason,
+                    RegisterResult.Replayed => ReplayedReason,
+                    RegisterResult.BadMac => BadMacReason,
+                    _ => TableFullReason,
+                });
+            }
+        }
+        else if (_wireGuard!.TryLookup(key, now, out WireGuardRegistration registration))
+        {
+            success = true;
+            writer.WriteXorAddress(Wire.StunAttribute.XorMappedAddress, in observed);
+            StunAddress endpoint = registration.Endpoint;
+            writer.WriteXorAddress(Wire.StunAttribute.PosternWgEndpoint, in endpoint);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(time, registration.Time);
+            writer.WriteBytes(Wire.StunAttribute.PosternWgTime, time);
+        }
+        else
+        {
+            success = false;
+            writer = new StunWriter(reply, StunMessageType.BindingErrorResponse, transaction);
+            writer.WriteErrorCode(404, NotRegisteredReason);
+        }
+        if (parsed.HasFingerprint)
+        {
+            writer.WriteFingerprint();
+        }
+        length = writer.Finish();
+        if (length <= 0 || length > request.Length)
+        {
+            length = 0;
+            return ReflectorOutcome.Oversize;
+        }
+        return success ? ReflectorOutcome.StunSuccess : ReflectorOutcome.StunError;
     }
 
     private int SizeLimit(int requestLength, in StunAddress peer) => _strictSize ? requestLength : requestLength + peer.AttributeLength;

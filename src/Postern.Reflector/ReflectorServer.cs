@@ -30,11 +30,24 @@ public sealed class ReflectorServer : IRole, IDisposable
         Options = options;
         RateLimiter? limiter = options.RateLimit.Enabled ? new RateLimiter(options.RateLimit) : null;
         Rendezvous = options.Rendezvous ? new RendezvousTable(options.RendezvousTableSize) : null;
-        Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter, Rendezvous);
+        if (options.DnsSd is { } dnsSd)
+        {
+            WireGuard = new WireGuardDirectory(dnsSd.PrivateKey, dnsSd.TableSize, dnsSd.Lifetime);
+            DnsSdZone = new DnsSdZone(dnsSd.Zone, dnsSd.TtlSeconds, WireGuard);
+        }
+        Responder = new ReflectorResponder(options.Software, options.StrictSize, limiter, Rendezvous, WireGuard);
         Counters.AddTo(Metrics, Rendezvous);
+        ReflectorCounters.AddDnsSdTo(Metrics, WireGuard, DnsSdZone);
         try
         {
             Bind();
+            if (DnsSdZone is not null)
+            {
+                _dnsSd = new DnsSdServer(options.DnsSd!.Listen, DnsSdZone);
+                _bound.AddRange(_dnsSd.Bound);
+                Log.Info($"dns-sd: publishing {DnsSdZone.ServiceName} (TTL {options.DnsSd.TtlSeconds} s, up to {options.DnsSd.TableSize} keys); " +
+                    $"server key {Convert.ToBase64String(WireGuard!.PublicKey)} (postern-punch register --server-key)");
+            }
         }
         catch
         {
@@ -52,6 +65,13 @@ public sealed class ReflectorServer : IRole, IDisposable
     /// <summary>Null with --no-rendezvous.</summary>
     public RendezvousTable? Rendezvous { get; }
 
+    /// <summary>The DNS-SD registrations; null without --dns-sd.</summary>
+    public WireGuardDirectory? WireGuard { get; }
+
+    public DnsSdZone? DnsSdZone { get; }
+
+    private DnsSdServer? _dnsSd;
+
     public MetricSet Metrics { get; } = new("reflector");
 
     /// <summary>What it serves, for the ready line and systemd's STATUS=.</summary>
@@ -65,7 +85,8 @@ public sealed class ReflectorServer : IRole, IDisposable
                     ? $"rate limit {rate.PerSourceRate}/s burst {rate.PerSourceBurst} per /{rate.Ipv4PrefixLength} and /{rate.Ipv6PrefixLength}, global {(rate.GlobalRate == 0 ? "unlimited" : rate.GlobalRate + "/s")}"
                     : "no rate limit") +
                 (Options.StrictSize ? "; strict size" : "") +
-                (Options.Rendezvous ? $"; rendezvous table {Options.RendezvousTableSize}" : "; no rendezvous");
+                (Options.Rendezvous ? $"; rendezvous table {Options.RendezvousTableSize}" : "; no rendezvous") +
+                (Options.DnsSd is { } dnsSd ? $"; dns-sd {dnsSd.Zone}" : "");
         }
     }
 
@@ -128,6 +149,10 @@ public sealed class ReflectorServer : IRole, IDisposable
         {
             return "--rendezvous-table must be between 1 and 1048576 entries.";
         }
+        if (options.DnsSd is { } dnsSd && DnsSdProblem(dnsSd) is { } dnsSdProblem)
+        {
+            return dnsSdProblem;
+        }
         if (System.Text.Encoding.UTF8.GetByteCount(options.Software) > ReflectorResponder.MaxSoftwareBytes || options.Software.Length >= 128)
         {
             return "--software must be fewer than 128 characters (RFC 8489 section 14.14).";
@@ -153,6 +178,51 @@ public sealed class ReflectorServer : IRole, IDisposable
             }
         }
         return null;
+    }
+
+    private static string? DnsSdProblem(DnsSdOptions dnsSd)
+    {
+        if (!IsZoneName(dnsSd.Zone))
+        {
+            return $"--dns-sd '{dnsSd.Zone}' is not a domain name (labels of letters, digits and '-', as in vpn.example.net).";
+        }
+        if (dnsSd.Listen.Count == 0)
+        {
+            return "--dns-listen needs at least one udp: or tcp: address.";
+        }
+        if (dnsSd.PrivateKey.Length != Wire.WireGuardRegister.KeyLength)
+        {
+            return "--dns-sd-key must hold a WireGuard private key (wg genkey).";
+        }
+        if (dnsSd.TtlSeconds is < 1 or > DnsSdOptions.MaxTtlSeconds)
+        {
+            return "--dns-sd-ttl must be between 1 and 3600 seconds.";
+        }
+        if (dnsSd.TableSize is < 1 or > DnsSdOptions.MaxTableSize)
+        {
+            return "--dns-sd-table must be between 1 and 1048576 keys.";
+        }
+        return null;
+    }
+
+    /// <summary>A zone the records can live under: 1 to 127 labels of 1 to 63 letters, digits, '-'
+    /// and '_' (not starting or ending with '-'), at most 200 characters so that the 56-character
+    /// key label and _wireguard._udp still fit in 255.</summary>
+    private static bool IsZoneName(string zone)
+    {
+        if (zone.Length is 0 or > 200)
+        {
+            return false;
+        }
+        foreach (string label in zone.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-' ||
+                !label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Bind()
@@ -252,6 +322,8 @@ public sealed class ReflectorServer : IRole, IDisposable
         {
             server.Dispose();
         }
+        _dnsSd?.Dispose();
+        _dnsSd = null;
         foreach (UdpSocket socket in _sockets)
         {
             socket.Dispose();

@@ -41,6 +41,21 @@ public static class StunAttribute
     public const ushort PosternInfo = 0xC0D4;
     public const ushort PosternPeerInfo = 0xC0D5;
 
+    // DNS-SD registration of WireGuard endpoints (docs/punch-protocol.md, "DNS-SD registration").
+    public const ushort PosternWgKey = 0xC0D6;
+    public const ushort PosternWgTime = 0xC0D7;
+    public const ushort PosternWgMac = 0xC0D8;
+    public const ushort PosternWgEndpoint = 0xC0D9;
+
+    /// <summary>The value of POSTERN-WG-KEY: a WireGuard (X25519) public key.</summary>
+    public const int PosternWgKeyLength = 32;
+
+    /// <summary>The value of POSTERN-WG-TIME: milliseconds since the Unix epoch, 64 bits.</summary>
+    public const int PosternWgTimeLength = 8;
+
+    /// <summary>The value of POSTERN-WG-MAC: a whole HMAC-SHA256.</summary>
+    public const int PosternWgMacLength = 32;
+
     /// <summary>The value of POSTERN-INFO and POSTERN-PEER-INFO: 8 bytes the reflector passes on unread.</summary>
     public const int PosternInfoLength = 8;
 

@@ -36,6 +36,15 @@ public struct StunRequest
     public bool HasInfo;
     public StunResponse.Info8 Info;
 
+    /// <summary>POSTERN-WG-KEY: a DNS-SD registration (with POSTERN-WG-TIME and POSTERN-WG-MAC)
+    /// or lookup (alone). Values of another length are ignored.</summary>
+    public bool HasWgKey;
+    public WireGuardRegister.Key32 WgKey;
+    public bool HasWgTime;
+    public long WgTime;
+    public bool HasWgMac;
+    public WireGuardRegister.Key32 WgMac;
+
     public readonly int Class => StunMessageType.ClassOf(MessageType);
 
     public readonly ushort Method => StunMessageType.MethodOf(MessageType);
@@ -130,6 +139,30 @@ public struct StunRequest
                 {
                     value.CopyTo(request.Info);
                     request.HasInfo = true;
+                }
+            }
+            else if (type == StunAttribute.PosternWgKey)
+            {
+                if (value.Length == StunAttribute.PosternWgKeyLength && !request.HasWgKey)
+                {
+                    value.CopyTo(request.WgKey);
+                    request.HasWgKey = true;
+                }
+            }
+            else if (type == StunAttribute.PosternWgTime)
+            {
+                if (value.Length == StunAttribute.PosternWgTimeLength && !request.HasWgTime)
+                {
+                    request.WgTime = BinaryPrimitives.ReadInt64BigEndian(value);
+                    request.HasWgTime = true;
+                }
+            }
+            else if (type == StunAttribute.PosternWgMac)
+            {
+                if (value.Length == StunAttribute.PosternWgMacLength && !request.HasWgMac)
+                {
+                    value.CopyTo(request.WgMac);
+                    request.HasWgMac = true;
                 }
             }
             else if (type == StunAttribute.PosternLocal)

@@ -49,6 +49,13 @@ public struct StunResponse
     public bool HasPeerInfo;
     public Info8 PeerInfo;
 
+    /// <summary>POSTERN-WG-ENDPOINT: the endpoint a DNS-SD lookup found; empty when absent.</summary>
+    public StunAddress WgEndpoint;
+
+    /// <summary>POSTERN-WG-TIME: the timestamp of the registration that endpoint came with.</summary>
+    public bool HasWgTime;
+    public long WgTime;
+
     [InlineArray(StunAttribute.PosternInfoLength)]
     public struct Info8
     {
@@ -243,6 +250,27 @@ public struct StunResponse
                 {
                     value.CopyTo(response.PeerInfo);
                     response.HasPeerInfo = true;
+                }
+                return true;
+            case StunAttribute.PosternWgEndpoint:
+                if (!StunAddress.TryReadXor(value, transaction, out StunAddress endpoint))
+                {
+                    return false;
+                }
+                if (response.WgEndpoint.IsEmpty)
+                {
+                    response.WgEndpoint = endpoint;
+                }
+                return true;
+            case StunAttribute.PosternWgTime:
+                if (value.Length != StunAttribute.PosternWgTimeLength)
+                {
+                    return false;
+                }
+                if (!response.HasWgTime)
+                {
+                    response.WgTime = BinaryPrimitives.ReadInt64BigEndian(value);
+                    response.HasWgTime = true;
                 }
                 return true;
             case StunAttribute.PosternPeerLocal:

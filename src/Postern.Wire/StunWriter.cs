@@ -155,7 +155,7 @@ public ref struct StunWriter
 
     /// <summary>Any attribute whose value is opaque bytes, such as SOFTWARE (RFC 8489 section 14.14:
     /// UTF-8, fewer than 128 characters).</summary>
-    public void WriteBytes(ushort type, ReadOnlySpan<byte> bytes)
+    public void WriteBytes(ushort type, scoped ReadOnlySpan<byte> bytes)
     {
         Span<byte> value = Begin(type, bytes.Length);
         if (!value.IsEmpty)

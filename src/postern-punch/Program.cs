@@ -12,6 +12,11 @@ RootCommand root = command.Build();
 
 command.ConnectCommand.SetAction(parsed =>
 {
+    if (parsed.GetResult(command.Resolve) is { Implicit: false })
+    {
+        ResolveOptions? resolve = command.ToResolve(parsed, out string? resolveProblem);
+        return resolve is null ? HostCommandLine.Usage(resolveProblem!) : DnsSdConnect.Run(resolve, Console.Out);
+    }
     ConnectOptions? options = command.ToConnect(parsed, out string? problem);
     if (options is null)
     {
@@ -73,6 +78,17 @@ command.NatTypeCommand.SetAction(parsed =>
         Log.Error($"socket: {e.Message}");
         return ExitCodes.Startup;
     }
+});
+
+command.RegisterCommand.SetAction(parsed =>
+{
+    RegisterOptions? options = command.ToRegister(parsed, out string? problem);
+    if (options is null)
+    {
+        return HostCommandLine.Usage(problem!);
+    }
+    using var stop = new StopOnSignal();
+    return new WireGuardRegistrar(Console.Out).Run(options, stop.Token);
 });
 
 return HostCommandLine.Invoke(root, args);

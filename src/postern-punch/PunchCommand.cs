@@ -7,9 +7,9 @@ using Postern.Punch;
 
 namespace Postern.PunchCli;
 
-/// <summary>The command line of postern-punch: connect, keep, manual and nat-type, every flag and
-/// its check. A bad value is one sentence and exit 2, before any socket is opened. keep takes
-/// connect's flags for pairing and punching (made by the same factories, checked by the same
+/// <summary>The command line of postern-punch: connect, keep, manual, nat-type and register, every
+/// flag and its check. A bad value is one sentence and exit 2, before any socket is opened. keep
+/// takes connect's flags for pairing and punching (made by the same factories, checked by the same
 /// code) and --wireguard's, but none of a held path's.</summary>
 internal sealed class PunchCommand
 {
@@ -115,7 +115,28 @@ internal sealed class PunchCommand
         Option<int> Port, Option<int> Wait, Option<int> Timeout, Option<int> BirthdayPorts, Option<int> ProbeRate, Option<int> OpenerTtl,
         Option<bool> Ipv6);
 
-    public Option<ServerAddress[]> ConnectServers { get; } = ServerOption();
+    public Option<ServerAddress[]> ConnectServers { get; } = Optional(ServerOption());
+
+    private static Option<ServerAddress[]> Optional(Option<ServerAddress[]> option)
+    {
+        // connect --resolve needs no reflector; connect without it says so itself.
+        option.Required = false;
+        return option;
+    }
+
+    public Option<string?> Resolve { get; } = new("--resolve")
+    {
+        Description = "Take the peer's WireGuard endpoint from the DNS-SD records a postern-reflector --dns-sd publishes under " +
+                      "this zone (the SRV and A/AAAA of <base32 key>._wireguard._udp.ZONE) and hand it to --wireguard's peer " +
+                      "--peer-key with 'wg set IFACE peer KEY endpoint IP:PORT persistent-keepalive 25': no rendezvous, no punch; " +
+                      "with both sides registered (register) and resolving each other, WireGuard's own packets open the NATs",
+        HelpName = "ZONE",
+    };
+    public Option<string?> DnsServer { get; } = new("--dns-server")
+    {
+        Description = "With --resolve: the DNS server to ask (IP[:PORT], [IPv6] in brackets, port 53 by default) instead of the system's",
+        HelpName = "IP[:PORT]",
+    };
     public Option<string?> Code { get; } = CodeOption();
     public Option<IPEndPoint?> Forward { get; } = ForwardOption();
     public Option<string?> Exec { get; } = new("--exec")
@@ -230,11 +251,46 @@ internal sealed class PunchCommand
 
     public Option<ServerAddress[]> NatServers { get; } = ServerOption();
 
+    public Option<ServerAddress[]> RegisterServer { get; } = new("--server", "-s")
+    {
+        Description = "The postern-reflector with --dns-sd to register at (HOST[:PORT], port 3478 by default; IPv4)",
+        HelpName = "HOST[:PORT]",
+        Required = true,
+        CustomParser = ParseServers,
+    };
+    public Option<string?> ServerKey { get; } = new("--server-key")
+    {
+        Description = "The reflector's public key (44 characters of base64), as postern-reflector logs it at start",
+        HelpName = "KEY",
+        Required = true,
+    };
+    public Option<string?> RegisterWireGuard { get; } = new("--wireguard")
+    {
+        Description = "The WireGuard interface whose endpoint to publish: its private key signs the registration and its listen " +
+                      "port is the source of the datagram (read with 'wg show IFACE private-key' and 'listen-port'; needs root)",
+        HelpName = "IFACE",
+        Required = true,
+    };
+    public Option<int> Interval { get; } = new("--interval")
+    {
+        Description = "Register again every SECONDS until stopped (as a service does; keep it under the reflector's 4 TTLs); " +
+                      "0: register once and exit",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public Command RegisterCommand { get; } = new("register",
+        "Publish a WireGuard interface's endpoint at a postern-reflector with --dns-sd: a register request signed with the " +
+        "interface's private key, sent from its listen port through a raw socket, so that the reflector publishes the NAT " +
+        "mapping WireGuard's own packets use as DNS-SD records (_wireguard._udp.ZONE). Confirmed by a lookup; prints " +
+        "'registered KEY endpoint=IP:PORT listen-port=PORT server=IP:PORT'. Exit status: 0 registered, 1 not, 2 bad usage.");
+
     public Command ConnectCommand { get; } = new("connect",
         "Pair with a peer through a reflector and punch a UDP path to it. Without --code, prints a new code and the peer's command. " +
         "On success prints 'punched local=IP:PORT public=IP:PORT peer=IP:PORT path=direct|lan|relay rtt=MS attempts=N' and exits " +
         "(the NAT mapping stays warm for a program started on that port), or holds the path (--forward), or runs a command (--exec), " +
         "or hands the port to a WireGuard interface (--wireguard), or carries a mosh session (--mosh-server on one side, --mosh-client on the other). " +
+        "With --resolve ZONE it instead looks the WireGuard peer's endpoint up in DNS-SD and hands it to the interface. " +
         "Exit status: 0 punched (or the --exec command's, wg's or mosh-client's), 1 no path, 2 bad usage, 3 a held path was lost.");
 
     public Command KeepCommand { get; } = new("keep",
@@ -256,11 +312,13 @@ internal sealed class PunchCommand
     {
         var root = new RootCommand(
             "postern-punch: connects two hosts behind NAT with one command each (connect), as the classic copy-and-paste scripts did " +
-            "(manual), keeps a WireGuard path up across NAT changes (keep), and tells what a NAT does (nat-type). Needs a postern-reflector on a public address. SIGINT, SIGTERM and SIGHUP stop it.");
+            "(manual), keeps a WireGuard path up across NAT changes (keep), tells what a NAT does (nat-type), and publishes a " +
+            "WireGuard interface's endpoint by DNS-SD (register; connect --resolve uses it). Needs a postern-reflector on a public " +
+            "address. SIGINT, SIGTERM and SIGHUP stop it.");
         foreach (Option option in new Option[]
                  {
                      ConnectServers, Code, Forward, Exec, WireGuard, PeerKey, MoshServer, MoshClient, Relay, ConnectPort, Keep, Wait, ConnectTimeout, BirthdayPorts, ProbeRate,
-                     ConnectOpenerTtl, ConnectKeepalive, ConnectConsent, Ipv6,
+                     ConnectOpenerTtl, ConnectKeepalive, ConnectConsent, Ipv6, Resolve, DnsServer,
                  })
         {
             ConnectCommand.Options.Add(option);
@@ -282,6 +340,11 @@ internal sealed class PunchCommand
         root.Subcommands.Add(KeepCommand);
         root.Subcommands.Add(ManualCommand);
         root.Subcommands.Add(NatTypeCommand);
+        foreach (Option option in new Option[] { RegisterServer, ServerKey, RegisterWireGuard, Interval })
+        {
+            RegisterCommand.Options.Add(option);
+        }
+        root.Subcommands.Add(RegisterCommand);
         return root;
     }
 
@@ -313,7 +376,9 @@ internal sealed class PunchCommand
         string? wireGuard = result.GetValue(WireGuard);
         string? peerKey = result.GetValue(PeerKey);
         MoshRole mosh = result.GetValue(MoshServer) ? MoshRole.Server : result.GetValue(MoshClient) ? MoshRole.Client : MoshRole.None;
-        problem = forward is not null && exec is not null ? "--forward and --exec exclude each other: the path is either held or handed to the command"
+        problem = result.GetValue(ConnectServers) is not { Length: > 0 } ? "connect needs --server, a reflector (or --resolve ZONE, to take a WireGuard peer's endpoint from DNS-SD)"
+            : result.GetResult(DnsServer) is { Implicit: false } ? "--dns-server needs --resolve ZONE"
+            : forward is not null && exec is not null ? "--forward and --exec exclude each other: the path is either held or handed to the command"
             : exec is { Length: 0 } ? "--exec: the command is empty"
             : MoshProblem(result.GetValue(MoshServer), result.GetValue(MoshClient), forward is not null, exec is not null, wireGuard is not null)
             ?? (result.GetValue(Keep) && forward is null && mosh == MoshRole.None
@@ -442,6 +507,61 @@ internal sealed class PunchCommand
             : relay ? "--wireguard and --relay exclude each other: a relayed path lives only while postern-punch holds it"
             : peerKey is null ? "--wireguard needs --peer-key, the public key of the peer WireGuard talks to"
             : WireGuardHandoff.InterfaceProblem(wireGuard) ?? WireGuardHandoff.KeyProblem(peerKey);
+    }
+
+    /// <summary>connect --resolve's options, or one sentence on what is wrong.</summary>
+    public ResolveOptions? ToResolve(ParseResult result, out string? problem)
+    {
+        string zone = result.GetValue(Resolve)!;
+        string? wireGuard = result.GetValue(WireGuard);
+        string? peerKey = result.GetValue(PeerKey);
+        bool excluded = new Option[] { ConnectServers, Code, Forward, Exec, MoshServer, MoshClient, Relay, Keep }.Any(o => result.GetResult(o) is { Implicit: false });
+        problem = excluded ? "--resolve takes the peer's endpoint from DNS: it excludes --server, --code, --forward, --exec, --mosh-server, --mosh-client, --relay and --keep"
+            : !IsZone(zone.TrimEnd('.')) ? $"--resolve: '{zone}' is not a domain name"
+            : wireGuard is null || peerKey is null ? "--resolve needs --wireguard IFACE and --peer-key KEY: the endpoint goes to that peer of that interface"
+            : WireGuardHandoff.InterfaceProblem(wireGuard) ?? WireGuardHandoff.KeyProblem(peerKey);
+        IPEndPoint? dnsServer = null;
+        if (problem is null && result.GetValue(DnsServer) is { } dnsText)
+        {
+            if (!ServerAddress.TrySplit(dnsText, 53, out string host, out int port, out string? split))
+            {
+                problem = "--dns-server: " + split;
+            }
+            else if (!IPAddress.TryParse(host, out IPAddress? address))
+            {
+                problem = $"--dns-server: '{host}' is not an IP address";
+            }
+            else
+            {
+                dnsServer = new IPEndPoint(address, port);
+            }
+        }
+        return problem is null ? new ResolveOptions(zone.TrimEnd('.'), wireGuard!, peerKey!, dnsServer) : null;
+    }
+
+    private static bool IsZone(string zone) =>
+        zone.Length is > 0 and <= 200 &&
+        zone.Split('.').All(l => l.Length is > 0 and <= 63 && l.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+
+    /// <summary>register's options, or one sentence on what is wrong.</summary>
+    public RegisterOptions? ToRegister(ParseResult result, out string? problem)
+    {
+        ServerAddress[] servers = result.GetValue(RegisterServer)!;
+        string wireGuard = result.GetValue(RegisterWireGuard)!;
+        byte[]? serverKey = Postern.Wire.WireGuardRegister.ParseKey(result.GetValue(ServerKey)!);
+        problem = servers.Length > 1 ? "register takes one --server"
+            : serverKey is null ? "--server-key: not a public key (44 characters of base64, as postern-reflector logs it)"
+            : WireGuardHandoff.InterfaceProblem(wireGuard)
+            ?? Range("--interval", result.GetValue(Interval), 0, 86400);
+        return problem is null
+            ? new RegisterOptions
+            {
+                Server = servers[0],
+                ServerKey = serverKey!,
+                Interface = wireGuard,
+                Interval = TimeSpan.FromSeconds(result.GetValue(Interval)),
+            }
+            : null;
     }
 
     public string? ManualProblem(ParseResult result) =>

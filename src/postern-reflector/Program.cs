@@ -10,8 +10,8 @@ var command = new ReflectorCommand();
 RootCommand root = command.Build();
 root.SetAction(parsed =>
 {
-    ReflectorOptions options = command.ToOptions(parsed);
-    string? problem = ReflectorServer.Validate(options);
+    ReflectorOptions? options = command.ToOptions(parsed, out string? problem);
+    problem ??= ReflectorServer.Validate(options!);
     HostOptions? hostOptions = problem is null ? command.Host.ToOptions(parsed, out problem) : null;
     if (hostOptions is null)
     {
@@ -21,7 +21,7 @@ root.SetAction(parsed =>
     ReflectorServer server;
     try
     {
-        server = new ReflectorServer(options);
+        server = new ReflectorServer(options!);
     }
     catch (IOException e)
     {

@@ -121,6 +121,45 @@ internal sealed class ReflectorCommand
         Description = "Do not pair postern-punch peers: requests with a rendezvous token get a plain Binding answer",
     };
 
+    public Option<string?> DnsSd { get; } = new("--dns-sd")
+    {
+        Description = "Publish the WireGuard endpoints that peers register (postern-punch register) as DNS-SD records under " +
+                      "this zone, named as wgsd names them: _wireguard._udp.ZONE PTR, and per key <base32 key>._wireguard._udp.ZONE " +
+                      "SRV, A/AAAA and TXT; served on --dns-listen. Needs --dns-sd-key",
+        HelpName = "ZONE",
+    };
+
+    public Option<ListenEndpoint[]> DnsListen { get; } = new("--dns-listen")
+    {
+        Description = "With --dns-sd: where to serve DNS, udp:HOST:PORT and/or tcp:HOST:PORT, several separated by commas or " +
+                      "given again [default: udp:[::]:53,tcp:[::]:53]",
+        HelpName = "udp|tcp:HOST:PORT",
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = ParseListen,
+    };
+
+    public Option<string?> DnsSdKey { get; } = new("--dns-sd-key")
+    {
+        Description = "With --dns-sd: a file with the reflector's X25519 private key in wg's base64 form (made with 'wg genkey'); " +
+                      "its public key is logged at start and is what postern-punch register --server-key is given",
+        HelpName = "FILE",
+    };
+
+    public Option<int> DnsSdTtl { get; } = new("--dns-sd-ttl")
+    {
+        Description = $"With --dns-sd: the TTL of every record, in seconds; a registration not renewed within " +
+                      $"{DnsSdOptions.LifetimeInTtls} TTLs is dropped",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => DnsSdOptions.DefaultTtlSeconds,
+    };
+
+    public Option<int> DnsSdTable { get; } = new("--dns-sd-table")
+    {
+        Description = "With --dns-sd: WireGuard keys held at once (new keys are refused while it is full)",
+        HelpName = "N",
+        DefaultValueFactory = _ => DnsSdOptions.DefaultTableSize,
+    };
+
     public HostCommandLine Host { get; } = new();
 
     public RootCommand Build()
@@ -129,7 +168,8 @@ internal sealed class ReflectorCommand
             "postern-reflector: tells every client its public address and port. Any UDP datagram that is not STUN " +
             "gets \"Your address is ('203.0.113.7', 40060)\\n\"; STUN Binding requests (RFC 8489, RFC 3489, RFC 5780 " +
             "with --alternate) get a STUN answer, over UDP and TCP. Over UDP it pairs postern-punch peers that send the same " +
-            "rendezvous token (docs/punch-protocol.md). Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
+            "rendezvous token (docs/punch-protocol.md), and with --dns-sd publishes the WireGuard endpoints peers register as " +
+            "DNS-SD records. Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
         root.Options.Add(Listen);
         root.Options.Add(Alternate);
         root.Options.Add(Workers);
@@ -146,15 +186,28 @@ internal sealed class ReflectorCommand
         root.Options.Add(MaxTcpConnections);
         root.Options.Add(RendezvousTable);
         root.Options.Add(NoRendezvous);
+        root.Options.Add(DnsSd);
+        root.Options.Add(DnsListen);
+        root.Options.Add(DnsSdKey);
+        root.Options.Add(DnsSdTtl);
+        root.Options.Add(DnsSdTable);
         Host.AddTo(root);
         return root;
     }
 
-    public ReflectorOptions ToOptions(ParseResult result)
+    /// <summary>The options, or null and one sentence on what is wrong with the DNS-SD flags (the
+    /// rest is checked by <see cref="ReflectorServer.Validate"/>).</summary>
+    public ReflectorOptions? ToOptions(ParseResult result, out string? problem)
     {
+        DnsSdOptions? dnsSd = ToDnsSd(result, out problem);
+        if (problem is not null)
+        {
+            return null;
+        }
         ListenEndpoint[]? listen = result.GetValue(Listen);
         return new ReflectorOptions
         {
+            DnsSd = dnsSd,
             Listen = listen is { Length: > 0 } ? listen : ListenEndpoint.Defaults,
             Alternate = result.GetValue(Alternate),
             Workers = result.GetValue(Workers),
@@ -174,6 +227,55 @@ internal sealed class ReflectorCommand
                 GlobalRate = result.GetValue(GlobalRate),
                 TableSize = result.GetValue(RateTable),
             },
+        };
+    }
+
+    private DnsSdOptions? ToDnsSd(ParseResult result, out string? problem)
+    {
+        problem = null;
+        string? zone = result.GetValue(DnsSd);
+        if (zone is null)
+        {
+            foreach (Option option in new Option[] { DnsListen, DnsSdKey, DnsSdTtl, DnsSdTable })
+            {
+                if (result.GetResult(option) is { Implicit: false })
+                {
+                    problem = $"{option.Name} needs --dns-sd ZONE.";
+                    return null;
+                }
+            }
+            return null;
+        }
+        string? keyFile = result.GetValue(DnsSdKey);
+        if (keyFile is null)
+        {
+            problem = "--dns-sd needs --dns-sd-key FILE, the reflector's private key (made with wg genkey).";
+            return null;
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(keyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"--dns-sd-key: cannot read {keyFile}.";
+            return null;
+        }
+        byte[]? key = Postern.Wire.WireGuardRegister.ParseKey(text);
+        if (key is null)
+        {
+            problem = $"--dns-sd-key: {keyFile} does not hold a WireGuard private key (44 characters of base64, as wg genkey writes it).";
+            return null;
+        }
+        ListenEndpoint[]? dnsListen = result.GetValue(DnsListen);
+        return new DnsSdOptions
+        {
+            Zone = zone.TrimEnd('.').ToLowerInvariant(),
+            Listen = dnsListen is { Length: > 0 } ? dnsListen : DnsSdOptions.Defaults,
+            PrivateKey = key,
+            TtlSeconds = result.GetValue(DnsSdTtl),
+            TableSize = result.GetValue(DnsSdTable),
         };
     }
 

@@ -52,7 +52,7 @@ public sealed class BinaryTests
         CommandResult help = Arm64Tools.Run(binary, "--help");
         Assert.True(help.Succeeded, help.ToString());
         Assert.Contains("Usage:", help.Output, StringComparison.Ordinal);
-        // A role with commands (postern-punch connect|manual|nat-type) says so in its usage.
+        // A role with commands (postern-punch connect|manual|nat-type|register) says so in its usage.
         Assert.Matches(new Regex("\n  " + Regex.Escape(role) + @"( \[command\])? \[options\]\n"), help.Output);
         Assert.Contains("--version", help.Output, StringComparison.Ordinal);
 

@@ -38,11 +38,11 @@ public sealed class CommandRoleTests
         paths.Where(p => Path.GetFileName(p).StartsWith(role, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
-    public void Postern_punch_is_a_command_with_connect_keep_manual_and_nat_type()
+    public void Postern_punch_is_a_command_with_connect_keep_manual_nat_type_and_register()
     {
         Assert.Contains("postern-punch", RoleKinds.Commands);
         Assert.Contains("postern-punch", _build.Commands);
-        Assert.Equal(new[] { "connect", "keep", "manual", "nat-type" }, OptionNames.Subcommands(Repository.Binary("postern-punch")));
+        Assert.Equal(new[] { "connect", "keep", "manual", "nat-type", "register" }, OptionNames.Subcommands(Repository.Binary("postern-punch")));
     }
 
     /// <summary>A name in packaging/commands that no project builds is a typo that declares nothing.</summary>
