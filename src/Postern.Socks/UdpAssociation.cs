@@ -64,7 +64,15 @@ public sealed class UdpAssociation
         Client.Dispose();
         Remote.Dispose();
         Action<bool>? ended = Interlocked.Exchange(ref _ended, null);
-        ended?.Invoke(idle);
+        try
+        {
+            ended?.Invoke(idle);
+        }
+        catch (Exception e)
+        {
+            // Runs on the relay thread, which must outlive any one session's failure.
+            Postern.Hosting.Log.Error("udp relay: ending a session's association failed: " + e.Message);
+        }
     }
 
     /// <summary>A name a datagram was addressed to, resolved once and kept for a minute.</summary>

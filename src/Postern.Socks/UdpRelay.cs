@@ -140,7 +140,15 @@ public sealed unsafe class UdpRelay : IDisposable
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 while (_work.TryDequeue(out Action? work))
                 {
-                    work();
+                    try
+                    {
+                        work();
+                    }
+                    catch (Exception e)
+                    {
+                        // A relay thread that threw would take the whole daemon down with it.
+                        Log.Error("udp relay: adding or ending an association failed: " + e.Message);
+                    }
                 }
                 outside += GC.GetAllocatedBytesForCurrentThread() - before;
                 for (int i = 0; i < count; i++)
@@ -156,28 +164,44 @@ public sealed unsafe class UdpRelay : IDisposable
                     {
                         continue;
                     }
-                    if ((token & 1) == 0)
+                    try
                     {
-                        before = GC.GetAllocatedBytesForCurrentThread();
-                        bool learned = association.ClientPort == 0;
-                        FromClient(association, ref batch, drops);
-                        if (learned || association.NameCount != 0)
+                        if ((token & 1) == 0)
                         {
-                            // Learning a port logs once; a name lookup starts a task: both once
-                            // per association or name, not per datagram.
-                            outside += GC.GetAllocatedBytesForCurrentThread() - before;
+                            before = GC.GetAllocatedBytesForCurrentThread();
+                            bool learned = association.ClientPort == 0;
+                            FromClient(association, ref batch, drops);
+                            if (learned || association.NameCount != 0)
+                            {
+                                // Learning a port logs once; a name lookup starts a task: both once
+                                // per association or name, not per datagram.
+                                outside += GC.GetAllocatedBytesForCurrentThread() - before;
+                            }
+                        }
+                        else
+                        {
+                            FromRemote(association, ref batch, drops);
                         }
                     }
-                    else
+                    catch (Exception e)
                     {
-                        FromRemote(association, ref batch, drops);
+                        // One association's failure ends that association, never the daemon.
+                        Log.Error("udp relay: an association failed and is ended: " + e.Message);
+                        End(association, idle: false);
                     }
                 }
                 long now = Stopwatch.GetTimestamp();
                 if (now >= nextSweep)
                 {
                     before = GC.GetAllocatedBytesForCurrentThread();
-                    Sweep(now);
+                    try
+                    {
+                        Sweep(now);
+                    }
+                    catch (Exception e)
+                    {
+                        Log.Error("udp relay: the idle sweep failed: " + e.Message);
+                    }
                     outside += GC.GetAllocatedBytesForCurrentThread() - before;
                     nextSweep = now + Stopwatch.Frequency * SweepMilliseconds / 1000;
                 }
