@@ -105,7 +105,13 @@ public sealed class RobustnessTests
         long answered = after["answered"] - before["answered"];
         long allocated = after["allocated-bytes"] - before["allocated-bytes"];
         Assert.True(answered > 5000, $"{answered} answered\n{load.Output}");
-        // The stats line itself allocates a few kilobytes; a byte per packet would be many more.
-        Assert.True(allocated < answered / 4, $"{allocated} bytes allocated over {answered} answered queries");
+        // What does not grow with the packets is allowed for once: the stats line read at the
+        // start of the window, the signal's dispatch, and whatever else a loaded machine makes
+        // the process do once in a while (45 KB over 115,504 answers was seen on a loaded run).
+        // An allocation per packet is at least one object, 24 bytes, so over the 5,000 or more
+        // packets asserted above it is 120 KB or more, beyond this bound at every rate.
+        const long fixedAllowance = 64 * 1024;
+        Assert.True(allocated < fixedAllowance + answered / 4,
+            $"{allocated} bytes allocated over {answered} answered queries (allowed: {fixedAllowance} + {answered / 4})");
     }
 }
