@@ -175,44 +175,27 @@ public static partial class Socks5
         addressLength = 0;
         port = 0;
         consumed = 0;
-        if (field.IsEmpty)
+        Socks5ReadStatus status = ReadTarget(field, out Socks5Target target);
+        if (status == Socks5ReadStatus.EmptyName && field.Length >= 4)
+        {
+            // The server's reader refuses an empty name; here a name is only skipped, empty or not.
+            target = new Socks5Target(AddressDomain, 2, 0, BinaryPrimitives.ReadUInt16BigEndian(field.Slice(2)), 4);
+        }
+        else if (status != Socks5ReadStatus.Ok)
         {
             return false;
         }
-        int start;
-        int length;
-        switch (field[0])
+        if (!target.IsDomain)
         {
-            case AddressIpv4:
-                start = 1;
-                length = 4;
-                break;
-            case AddressIpv6:
-                start = 1;
-                length = 16;
-                break;
-            case AddressDomain:
-                if (field.Length < 2)
-                {
-                    return false;
-                }
-                start = 2;
-                length = field[1];
-                break;
-            default:
+            if (address.Length < target.AddressLength)
+            {
                 return false;
+            }
+            field.Slice(target.AddressOffset, target.AddressLength).CopyTo(address);
+            addressLength = target.AddressLength;
         }
-        if (field.Length < start + length + 2 || (field[0] != AddressDomain && address.Length < length))
-        {
-            return false;
-        }
-        if (field[0] != AddressDomain)
-        {
-            field.Slice(start, length).CopyTo(address);
-            addressLength = length;
-        }
-        port = BinaryPrimitives.ReadUInt16BigEndian(field.Slice(start + length));
-        consumed = start + length + 2;
+        port = target.Port;
+        consumed = target.FieldLength;
         return true;
     }
 
