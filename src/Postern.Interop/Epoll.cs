@@ -88,11 +88,30 @@ public sealed unsafe class Epoll : IDisposable
         return 0;
     }
 
-    /// <summary>Wakes the thread in <see cref="Wait"/> (safe from any thread).</summary>
+    /// <summary>Wakes the thread in <see cref="Wait"/> (safe from any thread, and after
+    /// <see cref="Dispose"/>, when it does nothing): the eventfd is held open for the write, so
+    /// a late caller never writes its eight bytes into a descriptor number that was closed and
+    /// given to another file or socket since.</summary>
     public void Wake()
     {
-        ulong one = 1;
-        write(_wake.Value, &one, sizeof(ulong));
+        bool held = false;
+        try
+        {
+            _wake.DangerousAddRef(ref held);
+            ulong one = 1;
+            write(_wake.Value, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed: nobody waits any more.
+        }
+        finally
+        {
+            if (held)
+            {
+                _wake.DangerousRelease();
+            }
+        }
     }
 
     public void Dispose()

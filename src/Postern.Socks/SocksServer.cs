@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -15,6 +16,10 @@ public sealed class SocksServer : IRole, IReloadable, IDisposable
     private readonly UdpRelay[] _relays;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _acceptLoops = new();
+
+    /// <summary>The sessions being served, so that stopping waits for them to end their
+    /// associations before the relays stop.</summary>
+    private readonly ConcurrentDictionary<Task, bool> _sessions = new();
     private volatile SocksUsers? _users;
     private int _connections;
     private int _nextRelay;
@@ -194,7 +199,10 @@ public sealed class SocksServer : IRole, IReloadable, IDisposable
                 client.Dispose();
                 continue;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            Task session = Task.Run(() => ServeAsync(client));
+            _sessions.TryAdd(session, true);
+            _ = session.ContinueWith(static (done, state) => ((ConcurrentDictionary<Task, bool>)state!).TryRemove(done, out _),
+                _sessions, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -259,6 +267,14 @@ public sealed class SocksServer : IRole, IReloadable, IDisposable
         try
         {
             Task.WaitAll(_acceptLoops.ToArray(), TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+        }
+        try
+        {
+            // Cancelled, every session closes its connection and ends its association.
+            Task.WaitAll(_sessions.Keys.ToArray(), TimeSpan.FromSeconds(2));
         }
         catch (AggregateException)
         {

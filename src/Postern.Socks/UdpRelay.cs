@@ -36,6 +36,13 @@ public sealed unsafe class UdpRelay : IDisposable
     private readonly List<UdpAssociation?> _slots = new();
     private readonly Stack<int> _free = new();
     private volatile bool _stopping;
+
+    /// <summary>Set under <see cref="_gate"/> once the thread has ended (or was never started
+    /// and the relay is disposed): from then on posted work runs at once on the caller's thread,
+    /// since nothing would ever take it from the queue, and nothing touches the epoll.</summary>
+    private bool _stopped;
+
+    private readonly object _gate = new();
     private Thread? _thread;
     private long _allocatedBytes;
 
@@ -70,6 +77,12 @@ public sealed unsafe class UdpRelay : IDisposable
         {
             return;
         }
+        if (_stopped)
+        {
+            // The relay has stopped: nothing will ever serve it; its sockets close now.
+            association.End(idle: false);
+            return;
+        }
         int slot = _free.Count > 0 ? _free.Pop() : AddSlot();
         _slots[slot] = association;
         association.Slot = slot;
@@ -89,8 +102,31 @@ public sealed unsafe class UdpRelay : IDisposable
 
     private void Post(Action work)
     {
-        _work.Enqueue(work);
-        _epoll.Wake();
+        lock (_gate)
+        {
+            if (!_stopped)
+            {
+                _work.Enqueue(work);
+                _epoll.Wake();
+                return;
+            }
+            // A session that ends after the relay (the daemon stopping): its association is
+            // ended here rather than left with its sockets open.
+            RunWork(work);
+        }
+    }
+
+    private static void RunWork(Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (Exception e)
+        {
+            // A relay thread that threw would take the whole daemon down with it.
+            Log.Error("udp relay: adding or ending an association failed: " + e.Message);
+        }
     }
 
     private void End(UdpAssociation association, bool idle)
@@ -140,15 +176,7 @@ public sealed unsafe class UdpRelay : IDisposable
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 while (_work.TryDequeue(out Action? work))
                 {
-                    try
-                    {
-                        work();
-                    }
-                    catch (Exception e)
-                    {
-                        // A relay thread that threw would take the whole daemon down with it.
-                        Log.Error("udp relay: adding or ending an association failed: " + e.Message);
-                    }
+                    RunWork(work);
                 }
                 outside += GC.GetAllocatedBytesForCurrentThread() - before;
                 for (int i = 0; i < count; i++)
@@ -208,16 +236,7 @@ public sealed unsafe class UdpRelay : IDisposable
                 Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - baseline - outside);
             }
         }
-        foreach (UdpAssociation? association in _slots)
-        {
-            if (association is not null)
-            {
-                End(association, idle: false);
-            }
-        }
-        while (_work.TryDequeue(out _))
-        {
-        }
+        Drain();
     }
 
     /// <summary>The relay thread's pinned buffers.</summary>
@@ -542,11 +561,38 @@ public sealed unsafe class UdpRelay : IDisposable
 
     public void Join() => _thread?.Join();
 
+    /// <summary>Ends every association and runs the work still queued (an add of an
+    /// association now ends it), then marks the relay stopped; on the relay thread as it leaves,
+    /// or in Dispose when the thread never ran.</summary>
+    private void Drain()
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+            _stopped = true;
+            foreach (UdpAssociation? association in _slots)
+            {
+                if (association is not null)
+                {
+                    End(association, idle: false);
+                }
+            }
+            while (_work.TryDequeue(out Action? work))
+            {
+                RunWork(work);
+            }
+        }
+    }
+
     public void Dispose()
     {
         Stop();
         _epoll.Wake();
         Join();
+        Drain();
         _epoll.Dispose();
     }
 }
