@@ -24,10 +24,12 @@ for project in $projects; do
     name=$(basename "$project" .csproj)
     trx="$results/$name.trx"
     echo "=== $name"
-    dotnet test "$project" -c Release --nologo \
+    # --blame: when the test host dies, the log says which test was running and why. The
+    # console output is kept too, so that the reason can be repeated in the last lines.
+    dotnet test "$project" -c Release --nologo --blame \
         --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-        --results-directory "$results"
-    exit_code=$?
+        --results-directory "$results" 2>&1 | tee "$results/$name.log"
+    exit_code=${PIPESTATUS[0]}
     [ "$exit_code" -eq 0 ] || status=1
 
     counters=$(grep -o '<Counters [^>]*>' "$trx" 2>/dev/null | head -n 1)
@@ -75,6 +77,12 @@ PY
 echo
 list_failures
 if [ "${#broken[@]}" -gt 0 ]; then
+    # What the runner said of the host's end (the test it was in, the signal or exception).
+    for name in "${broken[@]}"; do
+        { grep -E -m1 -A3 "The active test run was aborted. Reason" "$results/$name.log"
+          grep -E -m1 -A3 "The test running when the crash occurred" "$results/$name.log"
+          grep -E -m3 "error (MSB|CS|NU)[0-9]" "$results/$name.log"; } | cut -c1-300 | sed "s/^/$name: /"
+    done
     echo "projects without (complete) results, each counted as one failure: ${broken[*]}"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
