@@ -6,6 +6,11 @@ namespace Postern.Netfilter;
 /// kernel because the queue was full, and dropped because the netlink socket overran.</summary>
 public readonly record struct QueueKernelStats(int QueueNumber, long Waiting, long QueueDropped, long UserDropped)
 {
+    /// <summary>The last packet id the queue gave out: since the bind, every packet the kernel
+    /// put in the queue (a packet dropped for a full queue gets none). With the program's own
+    /// count of what it read, it says exactly whether a queued packet went unread.</summary>
+    public long IdSequence { get; init; }
+
     public const string ProcPath = "/proc/net/netfilter/nfnetlink_queue";
 
     public static bool TryRead(int queueNumber, out QueueKernelStats stats, string path = ProcPath)
@@ -49,7 +54,12 @@ public readonly record struct QueueKernelStats(int QueueNumber, long Waiting, lo
         {
             return false;
         }
-        stats = new QueueKernelStats(queue, waiting, queueDropped, userDropped);
+        long idSequence = 0;
+        if (fields.Length >= 8 && !long.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out idSequence))
+        {
+            return false;
+        }
+        stats = new QueueKernelStats(queue, waiting, queueDropped, userDropped) { IdSequence = idSequence };
         return true;
     }
 }

@@ -63,6 +63,9 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
         var paused = new ManualResetEventSlim(false);
         long sent = 0;
         long received = 0;
+        // 1 while the binder is inside NfqueueBinding.Open, and the datagrams whose send overlapped it.
+        int opening = 0;
+        long sentWhileOpening = 0;
 
         // The server of the queued port, and a flood to it as fast as one thread sends.
         Thread listener = InNamespace.Start(netns, token =>
@@ -105,8 +108,15 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                 }
                 try
                 {
+                    // A local datagram meets the NFQUEUE rule inside sendto: its fate is decided
+                    // between the two reads of the flag.
+                    bool before = Volatile.Read(ref opening) != 0;
                     socket.SendTo(payload, target);
                     Interlocked.Increment(ref sent);
+                    if (before || Volatile.Read(ref opening) != 0)
+                    {
+                        Interlocked.Increment(ref sentWhileOpening);
+                    }
                 }
                 catch (SocketException)
                 {
@@ -117,6 +127,9 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
         long receiveBufferErrors = 0;
         long kernelDropped = 0;
         long overruns = 0;
+        long queued = 0;
+        long read = 0;
+        var unread = new List<string>();
         try
         {
             Assert.True(listening.Wait(TimeSpan.FromSeconds(10)));
@@ -134,7 +147,10 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                     Thread.Sleep(2);
                     // Bound while the flood runs: packets reach the queue as it is bound and
                     // configured, and the shim reads some while it waits for the acknowledgement.
-                    using NfqueueBinding binding = NfqueueBinding.Open(Queue, options);
+                    Volatile.Write(ref opening, 1);
+                    NfqueueBinding opened = NfqueueBinding.Open(Queue, options);
+                    Volatile.Write(ref opening, 0);
+                    using NfqueueBinding binding = opened;
                     flooding.Reset();
                     // The flood must be still before the last read: a datagram queued after it
                     // would be dropped by the unbind at the end of the round, which is not what
@@ -142,6 +158,7 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                     Assert.True(paused.Wait(TimeSpan.FromSeconds(10)));
                     Thread.Sleep(5);
                     var counters = new NfqCounters();
+                    long readThisRound = 0;
                     fixed (byte* bytes = buffer)
                     fixed (NfqPacket* descriptors = packets)
                     fixed (uint* idPointer = ids)
@@ -155,6 +172,7 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                             {
                                 break;
                             }
+                            readThisRound += count;
                             for (int i = 0; i < count; i++)
                             {
                                 ids[i] = packets[i].PacketId;
@@ -163,11 +181,21 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
                         }
                     }
                     acceptedAtStartup += counters.StartupAccepted;
+                    readThisRound += counters.StartupAccepted;
                     overruns += counters.Overruns;
                     Assert.Equal(0, counters.Unrecovered);
                     // Everything read has had its verdict: a packet still waiting was read and lost.
                     QueueKernelStats queue = InNamespace.QueueStats(Queue);
                     kernelDropped += queue.QueueDropped + queue.UserDropped;
+                    // The kernel numbered every packet it put in this fresh queue: each must have
+                    // been read, during start-up or after. (Fail-open: a packet the full socket
+                    // refused is numbered and let through, which the socket's overrun reports.)
+                    queued += queue.IdSequence;
+                    read += readThisRound;
+                    if (counters.Overruns == 0 ? queue.IdSequence != readThisRound : queue.IdSequence < readThisRound)
+                    {
+                        unread.Add($"round {round}: {queue.IdSequence} queued, {readThisRound} read ({counters.StartupAccepted} during start-up)");
+                    }
                     long waiting = queue.Waiting;
                     if (waiting != 0)
                     {
@@ -196,21 +224,24 @@ public sealed unsafe class NfqueueKernelTests(ITestOutputHelper output)
 
         long lost = sent - received - receiveBufferErrors;
         output.WriteLine($"{rounds} binds under a flood of {sent} datagrams: {received} received, {receiveBufferErrors} dropped by the " +
-                         $"listener's full buffer or the loopback backlog, {lost} lost; {acceptedAtStartup} accepted during start-up; " +
+                         $"listener's full buffer or the loopback backlog, {lost} lost; {sentWhileOpening} sent while a bind was in progress; " +
+                         $"{queued} queued and {read} read ({acceptedAtStartup} accepted during start-up); " +
                          $"queue counters: {kernelDropped} dropped (queue or user), {overruns} netlink overruns");
         Assert.True(stuck.Count == 0, $"packets read during start-up were left without a verdict: {string.Join("; ", stuck)}");
+        Assert.True(unread.Count == 0, $"packets the kernel queued were never read: {string.Join("; ", unread)}");
         // The kernel's own window: the bind creates the queue instance (visible to packets at
         // once) and only then, in the same message, sets the copy mode; a packet queued between
         // the two finds copy mode "none" and is dropped (nfqnl_enqueue_packet: -EINVAL, which
-        // --queue-bypass does not cover, and no counter sees). No user-space order closes it
-        // while a rule already feeds the queue, which is why postern-aaaa binds before it
-        // inserts its rules. The window is as long as the kernel takes between the two steps, so the
-        // one flooding thread can land at most one datagram in it per bind: measured 0 in most
-        // runs and exactly 150 over 150 binds in one (the flooder on the other core each time).
-        // What the shim read is checked exactly above (nothing left waiting); more than one lost
-        // per bind would be something else.
-        Assert.True(lost <= rounds, $"{lost} of {sent} datagrams were lost while the queue was being bound " +
-                                         $"(the kernel's copy-mode window allows a few over {rounds} binds)");
+        // --queue-bypass does not cover, no counter sees, and no id is given to). No user-space
+        // order closes it while a rule already feeds the queue, which is why postern-aaaa binds
+        // before it inserts its rules. It lasts as long as the kernel takes between the two steps,
+        // which on a loaded machine can include a preemption: 224 over 150 binds once in CI's
+        // path, where "at most one per bind" had been assumed. So the loss is bounded by what was
+        // sent while a bind was in progress, never a count per bind; everything the kernel did
+        // queue is checked exactly above (read, and nothing left waiting).
+        Assert.True(lost - kernelDropped <= sentWhileOpening,
+            $"{lost} of {sent} datagrams were lost ({kernelDropped} by the queue's counters), more than the {sentWhileOpening} " +
+            "sent while a bind was in progress (the kernel's copy-mode window is inside the bind)");
     }
 
     /// <summary>Packets the loopback device of the calling thread's namespace dropped on receive

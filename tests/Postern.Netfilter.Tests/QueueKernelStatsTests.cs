@@ -24,7 +24,7 @@ public class QueueKernelStatsTests
     {
         Assert.True(QueueKernelStats.TryParse(Proc.Split('\n')[0], out QueueKernelStats stats));
 
-        Assert.Equal(new QueueKernelStats(53, Waiting: 3, QueueDropped: 7, UserDropped: 0), stats);
+        Assert.Equal(new QueueKernelStats(53, Waiting: 3, QueueDropped: 7, UserDropped: 0) { IdSequence = 3 }, stats);
     }
 
     [Fact]
@@ -36,11 +36,11 @@ public class QueueKernelStatsTests
     }
 
     [Fact]
-    public void TryParse_UserDropped_IsTheSeventhField()
+    public void TryParse_UserDropped_IsTheSeventhField_AndTheLastIdTheEighth()
     {
         Assert.True(QueueKernelStats.TryParse("   53  12345     0 2 65531     0     4       10  1", out QueueKernelStats stats));
 
-        Assert.Equal(new QueueKernelStats(53, 0, 0, 4), stats);
+        Assert.Equal(new QueueKernelStats(53, 0, 0, 4) { IdSequence = 10 }, stats);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public class QueueKernelStatsTests
     {
         Assert.True(QueueKernelStats.TryParse("65535 1 4294967295 2 65531 4294967295 4294967295 4294967295 1", out QueueKernelStats stats));
 
-        Assert.Equal(new QueueKernelStats(65535, 4294967295, 4294967295, 4294967295), stats);
+        Assert.Equal(new QueueKernelStats(65535, 4294967295, 4294967295, 4294967295) { IdSequence = 4294967295 }, stats);
     }
 
     [Theory]
@@ -60,6 +60,7 @@ public class QueueKernelStatsTests
     [InlineData("53 16541 three 2 65531 7 0 3 1")]
     [InlineData("53 16541 3 2 65531 -7 0 3 1")]
     [InlineData("53 16541 3 2 65531 7 0x1 3 1")]
+    [InlineData("53 16541 3 2 65531 7 0 three 1")]
     [InlineData("-53 16541 3 2 65531 7 0 3 1")]
     [InlineData("53 16541 3 2 65531 99999999999999999999 0 3 1")]
     public void TryParse_Garbage_IsFalseAndDefault(string line)
