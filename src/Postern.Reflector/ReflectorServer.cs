@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Postern.Hosting;
+using Postern.Interop;
 
 namespace Postern.Reflector;
 
@@ -288,9 +289,13 @@ public sealed class ReflectorServer : IRole, IDisposable
 
     private UdpSocket Open(IPAddress address, ushort port)
     {
-        UdpSocket socket = UdpSocket.Open(address, port, Options.UdpBufferBytes);
-        _sockets.Add(socket);
-        return socket;
+        int error = UdpSocket.TryOpen(address, port, reusePort: true, Options.UdpBufferBytes, out UdpSocket? socket);
+        if (error != 0)
+        {
+            throw new IOException($"cannot bind udp:{ListenEndpoint.Format(address, port)}: {Errno.Describe(error)}");
+        }
+        _sockets.Add(socket!);
+        return socket!;
     }
 
     public void Start()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Postern.Hosting;
+using Postern.Interop;
 using Postern.Wire;
 
 namespace Postern.Socks;
@@ -345,11 +346,11 @@ internal sealed class SocksSession
         UdpAssociation association;
         try
         {
-            RelaySocket client = RelaySocket.Open(_local.Address, _server.Options.UdpBufferBytes);
-            RelaySocket remote;
+            UdpSocket client = OpenRelaySocket(_local.Address);
+            UdpSocket remote;
             try
             {
-                remote = RelaySocket.Open(IPAddress.IPv6Any, _server.Options.UdpBufferBytes);
+                remote = OpenRelaySocket(IPAddress.IPv6Any);
             }
             catch
             {
@@ -403,6 +404,25 @@ internal sealed class SocksSession
         {
             relay.Remove(association);
         }
+    }
+
+    /// <summary>One UDP socket of an association: <paramref name="address"/> on an ephemeral
+    /// port (the IPv6 wildcard, dual-stack, for the remote side), with IP_RECVERR on so that an
+    /// ICMP error never fails a batch. Throws <see cref="IOException"/>.</summary>
+    private UdpSocket OpenRelaySocket(IPAddress address)
+    {
+        int error = UdpSocket.TryOpen(address, 0, reusePort: false, _server.Options.UdpBufferBytes, out UdpSocket? socket);
+        if (error != 0)
+        {
+            throw new IOException($"cannot bind a UDP relay socket on {address}: {Errno.Describe(error)}");
+        }
+        error = socket!.EnableErrorQueue();
+        if (error != 0)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot set IP_RECVERR on a UDP relay socket: {Errno.Describe(error)}");
+        }
+        return socket;
     }
 
     /// <summary>Reads until the buffer holds <paramref name="count"/> bytes; false if the client closed first.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Postern.Interop;
 
 namespace Postern.Socks;
 
@@ -15,7 +16,7 @@ public sealed class UdpAssociation
     private readonly byte[] _clientAddress = new byte[16];
     private Action<bool>? _ended;
 
-    public UdpAssociation(RelaySocket client, RelaySocket remote, IPAddress clientAddress, string user, Action<bool> ended)
+    public UdpAssociation(UdpSocket client, UdpSocket remote, IPAddress clientAddress, string user, Action<bool> ended)
     {
         Client = client;
         Remote = remote;
@@ -27,9 +28,9 @@ public sealed class UdpAssociation
         LastActivity = Stopwatch.GetTimestamp();
     }
 
-    public RelaySocket Client { get; }
+    public UdpSocket Client { get; }
 
-    public RelaySocket Remote { get; }
+    public UdpSocket Remote { get; }
 
     public string User { get; }
 

@@ -267,7 +267,7 @@ public sealed unsafe class UdpRelay : IDisposable
 
     /// <summary>Receives one batch into the slots after HeaderRoom; an ICMP error that was pending
     /// in place of a datagram is read from the error queue and the receive tried again.</summary>
-    private int Receive(RelaySocket socket, ref Batch batch)
+    private int Receive(UdpSocket socket, ref Batch batch)
     {
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -287,7 +287,7 @@ public sealed unsafe class UdpRelay : IDisposable
         return 0;
     }
 
-    private void DrainErrors(RelaySocket socket)
+    private void DrainErrors(UdpSocket socket)
     {
         ErrorQueue.Drain(socket.Fd, out int icmp, out int other);
         _counters.AddErrors(icmp, other);
@@ -426,7 +426,7 @@ public sealed unsafe class UdpRelay : IDisposable
     /// <summary>Sends the prepared batch; a datagram refused only because an ICMP error was
     /// pending on the socket (sendmmsg reports it in place of sending) is sent again once the
     /// error queue is read. Returns how many could not be sent.</summary>
-    private int Send(RelaySocket socket, ref Batch batch, int pending)
+    private int Send(UdpSocket socket, ref Batch batch, int pending)
     {
         if (pending == 0)
         {
