@@ -8,21 +8,37 @@ bench_die()
     exit 1
 }
 
-# The folder of yardsticks next to the worktrees (../shared/bench), found from the repository's
-# top level, then from this script's own place; POSTERN_SHARED overrides both.
+# The folder of yardsticks next to the repository (../shared, with bench/nfq_ref.c and
+# bench/udpload.c), found from the repository's top level, from the main checkout's when this is
+# a git worktree, then from this script's own place; POSTERN_SHARED overrides them all.
 bench_shared_dir()
 {
-    local candidate top
+    local candidate top common
     local here
     here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     top=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || true)
-    for candidate in "${POSTERN_SHARED:-}" "${top:+$top/../shared}" "$here/../../shared"; do
+    common=$(git -C "$here" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+    for candidate in "${POSTERN_SHARED:-}" "${top:+$top/../shared}" "${common:+$common/../../shared}" "$here/../../shared"; do
         if [ -n "$candidate" ] && [ -f "$candidate/bench/nfq_ref.c" ]; then
             (cd "$candidate" && pwd)
             return 0
         fi
     done
     return 1
+}
+
+# Re-runs the calling benchmark script in a private network namespace of its own (unshare -n,
+# with loopback up), so that nothing it binds or sends reaches the host's; returns at once when
+# already there. Needs root. Usage, before anything else: bench_private_netns NAME "$@"
+bench_private_netns()
+{
+    local name=$1
+    shift
+    if [ "${POSTERN_BENCH_NETNS:-}" != 1 ]; then
+        [ "$(id -u)" = 0 ] || bench_die "$name: needs root for a private network namespace (unshare -n)"
+        exec unshare -n env POSTERN_BENCH_NETNS=1 bash "$0" "$@"
+    fi
+    ip link set lo up
 }
 
 bench_require()

@@ -7,12 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-
-if [ "${POSTERN_BENCH_NETNS:-}" != 1 ]; then
-    [ "$(id -u)" = 0 ] || { echo "reflector bench: needs root for a private network namespace (unshare -n)" >&2; exit 1; }
-    exec unshare -n env POSTERN_BENCH_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up
+. bench/lib.sh
+bench_private_netns "reflector bench" "$@"
 
 seconds=${BENCH_SECONDS:-5}
 sockets=${BENCH_SOCKETS:-8}
@@ -21,15 +17,8 @@ bin=$root/build/linux-x64/bin/postern-reflector
 [ -x "$bin" ] || { echo "reflector bench: $bin is not built (make build)" >&2; exit 1; }
 
 # The yardsticks live beside the repository (../shared/bench), also when this is a git worktree.
-udpload_c=""
-for candidate in "${POSTERN_SHARED_BENCH:-}" "$root/../shared/bench" \
-        "$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)/../../shared/bench"; do
-    if [ -n "$candidate" ] && [ -f "$candidate/udpload.c" ]; then
-        udpload_c=$candidate/udpload.c
-        break
-    fi
-done
-[ -n "$udpload_c" ] || { echo "reflector bench: udpload.c not found (looked in ../shared/bench; set POSTERN_SHARED_BENCH)" >&2; exit 1; }
+shared=$(bench_shared_dir) || { echo "reflector bench: udpload.c not found (looked in ../shared/bench; set POSTERN_SHARED)" >&2; exit 1; }
+udpload_c=$shared/bench/udpload.c
 
 work=$(mktemp -d /tmp/postern-bench.XXXXXX)
 chmod 755 "$work"

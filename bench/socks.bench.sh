@@ -11,11 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 . bench/lib.sh
 
-if [ "${POSTERN_BENCH_NETNS:-}" != 1 ]; then
-    [ "$(id -u)" = 0 ] || { echo "socks bench: needs root for a private network namespace (unshare -n)" >&2; exit 1; }
-    exec unshare -n env POSTERN_BENCH_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up
+bench_private_netns "socks bench" "$@"
 
 seconds=${BENCH_SECONDS:-5}
 window=${BENCH_WINDOW:-32}
