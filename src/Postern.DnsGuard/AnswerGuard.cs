@@ -43,6 +43,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
     {
         public uint PacketId;
         public long Deadline;
+        public long HeldAt;
         public bool Resolved;
         public byte Verdict;
         public int Slot;
@@ -214,7 +215,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
             Counters.Count(DropReason.Superseded);
             if (reason == HoldReason.None)
             {
-                Counters.CountWon();
+                Counters.CountWon(now - _held[held].HeldAt);
                 profile.Learn(ttl, rtt, query.HasOpt, answer.HasOpt);
                 query.State = Answered;
                 if (_options.Debug)
@@ -261,6 +262,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         {
             PacketId = packetId,
             Deadline = deadline,
+            HeldAt = _clock(),
             Slot = slot,
             Server = server,
             Ttl = ttl,

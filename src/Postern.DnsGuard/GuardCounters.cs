@@ -45,6 +45,7 @@ public sealed class GuardCounters
     private long _answers;
     private long _accepted;
     private long _won;
+    private long _wonWait;
     private long _allowedListed;
     private readonly long[] _passed = new long[PassNames.Length];
     private readonly long[] _dropped = new long[DropNames.Length];
@@ -55,6 +56,9 @@ public sealed class GuardCounters
     public long Answers => Volatile.Read(ref _answers);
     public long Accepted => Volatile.Read(ref _accepted);
     public long Won => Volatile.Read(ref _won);
+
+    /// <summary>Microseconds from each beaten answer's hold to the winning answer's verdict, summed.</summary>
+    public long WonWaitMicroseconds => Volatile.Read(ref _wonWait);
     public long AllowedListed => Volatile.Read(ref _allowedListed);
 
     public long Passed(PassReason reason) => Volatile.Read(ref _passed[(int)reason]);
@@ -65,7 +69,11 @@ public sealed class GuardCounters
     internal void CountQuery() => _queries++;
     internal void CountAnswer() => _answers++;
     internal void CountAccepted() => _accepted++;
-    internal void CountWon() => _won++;
+    internal void CountWon(long waitedMicroseconds)
+    {
+        _won++;
+        _wonWait += Math.Max(0, waitedMicroseconds);
+    }
     internal void CountAllowedListed() => _allowedListed++;
     internal void Count(PassReason reason) => _passed[(int)reason]++;
     internal void Count(DropReason reason) => _dropped[(int)reason]++;
@@ -79,6 +87,7 @@ public sealed class GuardCounters
         metrics.AddCounter("accepted", "Answers that matched their server's profile and were accepted at once.", () => Accepted);
         metrics.AddCounterFamily("held", "Answers held for the hold-on window, by what did not match the server's profile.", "reason", HoldNames, i => Held((HoldReason)i));
         metrics.AddCounter("won", "Answers accepted because they came after a held answer to the same query (the held one was dropped).", () => Won);
+        metrics.AddCounter("won-wait-us", "Microseconds from each beaten answer's hold to the winning answer's verdict, summed (divide by won for the mean).", () => WonWaitMicroseconds);
         metrics.AddCounterFamily("released", "Held answers let through: the window ended with no rival, or the daemon stopped.", "reason", ReleaseNames, i => Released((ReleaseReason)i));
         metrics.AddCounterFamily("dropped", "Answers dropped, by reason.", "reason", DropNames, i => Dropped((DropReason)i));
         metrics.AddCounterFamily("passed", "Answers let through without judgement, by reason.", "reason", PassNames, i => Passed((PassReason)i));

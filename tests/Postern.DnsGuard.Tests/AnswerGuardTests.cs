@@ -56,6 +56,7 @@ public sealed class AnswerGuardTests
         Assert.Equal(Accept, driver.Feed(GuardPackets.Answer("blocked.example.test", 9, RealTtl, queryOpt, real, ipVersion)));
         Assert.Equal(new[] { (forged, Drop) }, driver.TakeDue());
         Assert.Equal(1, driver.Guard.Counters.Won);
+        Assert.Equal(RealRttMs * 1000L, driver.Guard.Counters.WonWaitMicroseconds);
         Assert.Equal(1, driver.Guard.Counters.Dropped(DropReason.Superseded));
         Assert.Equal(0, driver.Guard.HeldNow);
     }
