@@ -160,7 +160,8 @@ start_guard()
 declare -A QPS P50 P99 CPU_US
 run_load()
 {
-    local mode=$1 round=$2 out=$WORK/$mode.$round.out sample=$WORK/$mode.$round.v ticks0 ticks1 answers0 answers1 line
+    local mode=$1 round=$2
+    local out=$WORK/$mode.$round.out sample=$WORK/$mode.$round.v ticks0 ticks1 answers0 answers1 line p50 p99
     if [ "$mode" = on ]; then
         start_guard
         line=$(bench_stats_line postern-dnsguard "$GUARD_LOG" "$GUARD_PID")
@@ -251,7 +252,7 @@ section=$WORK/section.md
     echo "| postern-dnsguard | $QPS_ON | $(calc '%.3f' "$P50_ON * 1000") ms | $(calc '%.3f' "$P99_ON * 1000") ms | $CPU_ON us |"
     echo
     echo "With the guard: $DROP% fewer answers per second than without (target: at most 10%); median added latency $ADDED ms"
-    echo "(target: at most 0.5 ms). Counters of the last guarded round: \`$(echo "$LAST_STATS" | tr ' ' '\n' | grep -E '^(answers|accepted|held|won|released|dropped|passed)=' | tr '\n' ' ' | sed 's/ $//')\`."
+    echo "(target: at most 0.5 ms). Counters of the last guarded round: \`$(echo "$LAST_STATS" | tr ' ' '\n' | grep -E '^(answers|accepted|held|won|released|dropped|passed)(\.[a-z-]+)?=' | tr '\n' ' ' | sed 's/ $//')\`."
     echo
     echo "Forged answers: the router injects a forged answer (TTL copied from the query, OPT kept: only the round trip"
     echo "gives it away) for each of $FORGED poisoned names; the upstream's real answer is delayed $DELAY_MS ms. dig got the real"

@@ -20,6 +20,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
     public const int DefaultHoldMs = 100;
     public const int MinHoldMs = 5;
     public const int MaxHoldMs = 2000;
+    private const long WindowSlackMicroseconds = 10_000;
 
     private const byte Empty = 0;
     private const byte Asked = 1;
@@ -303,7 +304,8 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         {
             return DefaultHoldMs * 1000L;
         }
-        return Math.Clamp(2 * profile.SmoothedRtt, MinHoldMs * 1000L, MaxHoldMs * 1000L);
+        // Twice the usual round trip, and 10 ms more for a real answer that is late on a busy path.
+        return Math.Clamp((2 * profile.SmoothedRtt) + WindowSlackMicroseconds, MinHoldMs * 1000L, MaxHoldMs * 1000L);
     }
 
     private void RecordQuery(ReadOnlySpan<byte> packet, UdpPacket udp, ReadOnlySpan<byte> payload, long now)
@@ -452,7 +454,8 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         }
         if (reason == ReleaseReason.Window)
         {
-            Profile(held.Server, now).Learn(held.Ttl, held.Rtt, held.QueryHadOpt, held.AnswerHasOpt);
+            ServerProfile profile = Profile(held.Server, now);
+            profile.Learn(held.Ttl, profile.IsLearned ? -1 : held.Rtt, held.QueryHadOpt, held.AnswerHasOpt);
             if (_options.Debug)
             {
                 Log.Debug($"released held answer from {held.Server}: no rival in the window");

@@ -15,6 +15,11 @@ public sealed class ServerProfile
 
     public const int EpochLength = 256;
 
+    /// <summary>How far below the floor (besides below half of it) a round trip must be to count
+    /// as too soon: a server on the LAN answers in tens of microseconds, and half of that says
+    /// nothing about who answered.</summary>
+    public const long RttMarginMicroseconds = 500;
+
     private int _epochSamples;
     private long _floorCurrent = long.MaxValue;
     private long _floorPrevious = long.MaxValue;
@@ -46,6 +51,10 @@ public sealed class ServerProfile
 
     public bool IsLearned => Samples >= SamplesToLearn;
 
+    /// <param name="rttMicroseconds">The answer's round trip, or -1 to leave the RTT alone: an
+    /// answer released with no rival teaches the TTL and OPT habits only, once the profile is
+    /// learned, so that a forged answer whose real rival came too late cannot lower the floor
+    /// and let the next forged ones through.</param>
     public void Learn(int ttl, long rttMicroseconds, bool queryHadOpt, bool answerHasOpt)
     {
         Samples++;
@@ -84,7 +93,8 @@ public sealed class ServerProfile
 
     /// <summary>Whether an answer looks like this server's (once learned): IP TTL within 1 of the
     /// usual, OPT present when the query had one (unless this server drops OPT as often as not),
-    /// and a round trip not below half the server's floor. Returns what did not match.</summary>
+    /// and a round trip not below half the server's floor (and not <see cref="RttMarginMicroseconds"/>
+    /// below it). Returns what did not match.</summary>
     public HoldReason Check(int ttl, long rttMicroseconds, bool queryHadOpt, bool answerHasOpt)
     {
         if (!IsLearned)
@@ -100,7 +110,7 @@ public sealed class ServerProfile
             return HoldReason.Opt;
         }
         long floor = RttFloor;
-        if (rttMicroseconds >= 0 && floor != long.MaxValue && rttMicroseconds < floor / 2)
+        if (rttMicroseconds >= 0 && floor != long.MaxValue && rttMicroseconds < floor / 2 && rttMicroseconds + RttMarginMicroseconds < floor)
         {
             return HoldReason.Rtt;
         }

@@ -82,6 +82,40 @@ public sealed class AnswerGuardTests
     }
 
     [Fact]
+    public void A_forged_answer_released_for_want_of_a_rival_does_not_lower_the_rtt_floor()
+    {
+        GuardDriver driver = Learned();
+        // The real answer never comes (or comes after the window): the forged one is released.
+        driver.Feed(GuardPackets.Query("late.example.test", 31, opt: false));
+        driver.Now += 200;
+        Assert.Equal(NfqueueLoop.Held, driver.Feed(GuardPackets.Answer("late.example.test", 31, RealTtl, opt: false, "198.51.100.66")));
+        driver.Now += AnswerGuard.MaxHoldMs * 1000L;
+        Assert.Single(driver.TakeDue());
+        // The next fast forgery with the right TTL is still caught by its round trip.
+        driver.Feed(GuardPackets.Query("next.example.test", 32, opt: false));
+        driver.Now += 200;
+        Assert.Equal(NfqueueLoop.Held, driver.Feed(GuardPackets.Answer("next.example.test", 32, RealTtl, opt: false, "198.51.100.66")));
+        Assert.Equal(2, driver.Guard.Counters.Held(HoldReason.Rtt));
+    }
+
+    [Fact]
+    public void A_server_on_the_lan_is_not_judged_by_microseconds()
+    {
+        var driver = new GuardDriver();
+        driver.LearnMicroseconds(RealTtl, 800);
+        // Under half the 0.8 ms floor, but only by 0.45 ms: a busy LAN server's jitter, no sign of a forgery.
+        driver.Feed(GuardPackets.Query("lan.example.test", 41, opt: false));
+        driver.Now += 350;
+        Assert.Equal(Interop.Interop.NF_ACCEPT, driver.Feed(GuardPackets.Answer("lan.example.test", 41, RealTtl, opt: false, "192.0.2.80")));
+        // Far below a remote server's floor, it is held.
+        var remote = new GuardDriver();
+        remote.LearnMicroseconds(RealTtl, 8000);
+        remote.Feed(GuardPackets.Query("far.example.test", 42, opt: false));
+        remote.Now += 350;
+        Assert.Equal(NfqueueLoop.Held, remote.Feed(GuardPackets.Answer("far.example.test", 42, RealTtl, opt: false, "192.0.2.80")));
+    }
+
+    [Fact]
     public void Every_held_answer_is_released_on_stop()
     {
         GuardDriver driver = Learned();

@@ -138,13 +138,16 @@ public sealed class GuardDriver
 
     /// <summary>Teaches the guard a server's profile: queries answered after rttMs with the given
     /// TTL, each held (unlearned) and released at the end of its window.</summary>
-    public void Learn(int ttl, int rttMs, int count = ServerProfile.SamplesToLearn, int ipVersion = 4, bool opt = false)
+    public void Learn(int ttl, int rttMs, int count = ServerProfile.SamplesToLearn, int ipVersion = 4, bool opt = false) =>
+        LearnMicroseconds(ttl, rttMs * 1000L, count, ipVersion, opt);
+
+    public void LearnMicroseconds(int ttl, long rttMicroseconds, int count = ServerProfile.SamplesToLearn, int ipVersion = 4, bool opt = false)
     {
         for (int i = 0; i < count; i++)
         {
             ushort id = (ushort)(60000 + i);
             Feed(GuardPackets.Query($"learn{i}.example.test", id, opt, ipVersion));
-            Now += rttMs * 1000L;
+            Now += rttMicroseconds;
             Feed(GuardPackets.Answer($"learn{i}.example.test", id, ttl, opt, ipVersion == 4 ? "192.0.2.80" : "2001:db8::80", ipVersion));
             Now += 10_000_000;
             TakeDue();
