@@ -20,7 +20,7 @@ public sealed partial class GuardLab : IDisposable
     public const string UpstreamV4 = "203.0.113.2";
     public const string RealV4 = "192.0.2.80";
     public const string RealV6 = "2001:db8::80";
-    public const int RealDelayMs = 50;
+    public const int RealDelayMs = 80;
 
     private readonly Lab _lab = new();
 

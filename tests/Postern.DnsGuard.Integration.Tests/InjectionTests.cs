@@ -51,7 +51,10 @@ public sealed class InjectionTests(ITestOutputHelper output)
         using var lab = new GuardLab();
         string bogus = Path.Combine(lab.Scratch, "bogus.txt");
         File.WriteAllText(bogus, "# the injector's listed addresses\n203.0.113.66\n2001:db8:bad::/48\n");
-        using BackgroundProcess guard = lab.StartGuard("--chain", "forward", "--family", "ipv4", "--bogus-file", bogus);
+        // A fixed window of 1 s rather than the learned one (2 x RTT + 10 ms): on a loaded CI
+        // machine the lab's Python upstream has stalled a real answer past 170 ms; the learned
+        // window is the unit tests' and the benchmark's. Debug lines name every verdict.
+        using BackgroundProcess guard = lab.StartGuard("--chain", "forward", "--family", "ipv4", "--bogus-file", bogus, "--hold", "1000", "--debug");
         Warm(lab);
         int forgedBefore = CountForgeries(lab, listed: false);
         int listedBefore = CountForgeries(lab, listed: true);
@@ -62,21 +65,32 @@ public sealed class InjectionTests(ITestOutputHelper output)
         var wrong = questions.Where(q => !(answers.TryGetValue(q.Name, out List<string>? a) && a.Count == 1 && IsReal(a[0])))
             .Select(q => $"{q.Name} {q.Type}: {(answers.TryGetValue(q.Name, out List<string>? a) ? string.Join(',', a) : "no answer")}")
             .ToList();
-        Assert.True(wrong.Count == 0, $"{wrong.Count} of {questions.Count} without the real answer: {string.Join("; ", wrong.Take(10))}");
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {questions.Count} without the real answer: {string.Join("; ", wrong.Take(10))}\n" +
+            string.Join('\n', guard.Output.Split('\n').Where(line => wrong.Any(w => line.Contains("stats:", StringComparison.Ordinal)))));
 
         int forged = CountForgeries(lab, listed: false) - forgedBefore;
         int listed = CountForgeries(lab, listed: true) - listedBefore;
         Assert.True(forged >= 780 && listed >= 260, $"the injector forged {forged} + {listed} listed answers");
         GuardLab.Stats stats = GuardLab.ReadStats(guard);
         output.WriteLine($"{questions.Count} poisoned queries, {forged} + {listed} listed forgeries; {stats.Line}");
-        output.WriteLine(guard.Output.Split('\n').Last(line => line.Contains("server 203.0.113.2", StringComparison.Ordinal)));
-        // Every forgery is accounted for: a listed one dropped at once, any other held and beaten.
-        Assert.Equal(listed, stats.Member("dropped.bogus"));
-        Assert.Equal(forged, stats.Member("dropped.superseded"));
-        Assert.Equal(forged, stats["won"]);
+        // The profile lines follow the stats line on SIGUSR1.
+        Assert.True(guard.WaitForOutput("server 203.0.113.2: learned", TimeSpan.FromSeconds(20)), "no profile line for the upstream");
+        output.WriteLine(guard.Output.Split('\n').Last(line => line.Contains("server 203.0.113.2: learned", StringComparison.Ordinal)));
+        // Every forgery the guard saw is accounted for: a listed one dropped at once, any other
+        // held and beaten by the real answer (each win drops exactly one held answer). The
+        // injector's count is what it sent; one run saw 2 of 1,040 never reach the gateway's
+        // queue (the client got the real answer for all), so it bounds from above.
+        Assert.Equal(stats["won"], stats.Member("dropped.superseded"));
+        Assert.True(stats.Member("dropped.bogus") <= listed && stats.Member("dropped.bogus") >= listed * 99 / 100,
+            $"{stats.Member("dropped.bogus")} listed answers dropped of {listed} sent");
+        Assert.True(stats["won"] <= forged && stats["won"] >= forged * 99 / 100, $"{stats["won"]} forgeries beaten of {forged} sent");
+        // No forged answer outlived its window: the only ones released are the warm-up's, held
+        // while the server was not learned yet.
+        Assert.Equal(stats.Member("held.unlearned"), stats.Member("released.window"));
+        // Each answer counted once, under one outcome.
+        Assert.Equal(stats["answers"], stats["accepted"] + stats["won"] + stats["held"] + stats["passed"] + stats.Member("dropped.bogus"));
         Assert.Equal(0, stats["handler-errors"]);
         Assert.Equal(0, stats["holding"]);
-        Assert.Contains("server 203.0.113.2: learned", guard.Output, StringComparison.Ordinal);
     }
 
     private static int CountForgeries(GuardLab lab, bool listed) =>
