@@ -16,7 +16,7 @@ var chain = new Option<string[]>("--chain")
 chain.AcceptOnlyFromAmong("input", "forward");
 var bogusFile = new Option<string[]>("--bogus-file") { Description = "A file of forged addresses and prefixes (IPv4 and IPv6, one a line, '#' comments): answers carrying one are dropped. Repeatable.", HelpName = "PATH" };
 var allowDomain = new Option<string[]>("--allow-domain") { Description = "Answers for this name and every name below it may carry a listed address (for example IPv4-in-IPv6 names under 2001::/32). Repeatable.", HelpName = "NAME" };
-var hold = new Option<int>("--hold") { Description = $"How long a suspicious answer is held for a later real one, in ms ({AnswerGuard.MinHoldMs} to {AnswerGuard.MaxHoldMs}). Default 0: twice the server's smoothed RTT, bounded, {AnswerGuard.DefaultHoldMs} ms until it is learned.", HelpName = "MS" };
+var hold = new Option<int>("--hold") { Description = $"How long a suspicious answer is held for a later real one, in ms ({AnswerGuard.MinHoldMs} to {AnswerGuard.MaxHoldMs}). Default 0: twice the server's smoothed RTT plus 10 ms, bounded, {AnswerGuard.DefaultHoldMs} ms until it is learned.", HelpName = "MS" };
 var server = new Option<string[]>("--server") { Description = "Judge only answers from this server address or CIDR prefix; others pass untouched. Repeatable. Default: every server.", HelpName = "CIDR" };
 var queue = new Option<ushort>("--queue") { Description = "NFQUEUE queue number.", DefaultValueFactory = _ => DnsGuardArguments.DefaultQueue, HelpName = "N" };
 var family = new Option<string>("--family") { Description = "IP families to guard: ipv4, ipv6 or both.", DefaultValueFactory = _ => "both", HelpName = "ipv4|ipv6|both" };
