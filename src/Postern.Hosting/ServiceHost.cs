@@ -44,9 +44,21 @@ public static class ServiceHost
             role.Stop();
             metrics?.Dispose();
             Log.Info(role.Metrics.StatsLine());
+            LogReport(role);
         }
         Log.Info("stopped");
         return ExitCodes.Ok;
+    }
+
+    private static void LogReport(IRole role)
+    {
+        if (role is IDetailedReport report)
+        {
+            foreach (string line in report.ReportLines())
+            {
+                Log.Info(line);
+            }
+        }
     }
 
     /// <summary>Waits for a stop signal; logs the stats line every interval and on SIGUSR1, and
@@ -91,6 +103,7 @@ public static class ServiceHost
             if (which == 1 || statsDue)
             {
                 Log.Info(role.Metrics.StatsLine());
+                LogReport(role);
                 SdNotify.Status(role.Status);
                 if (statsDue)
                 {

@@ -13,6 +13,10 @@ public sealed class NfqueueLoop
     /// EAGAIN), a few milliseconds apart; past that the rest of the batch is counted lost.</summary>
     internal const int MaxVerdictAttempts = 5;
 
+    /// <summary>The verdict a handler that implements <see cref="IHeldVerdicts"/> sets for a
+    /// packet whose verdict it will give later: the batch sends none for it.</summary>
+    public const byte Held = 2;
+
     private readonly IQueueChannel _channel;
     private readonly IQueueBatchHandler _handler;
     private readonly NfqueueOptions _options;
@@ -20,6 +24,10 @@ public sealed class NfqueueLoop
     private readonly NfqPacket[] _packets;
     private readonly uint[] _ids;
     private readonly byte[] _verdicts;
+    private readonly IHeldVerdicts? _held;
+    private readonly uint[] _dueIds;
+    private readonly byte[] _dueVerdicts;
+    private long _heldVerdicts;
     private NfqCounters _counters;
     private long _received;
     private long _batches;
@@ -45,6 +53,9 @@ public sealed class NfqueueLoop
         _packets = GC.AllocateArray<NfqPacket>(options.BatchSize, pinned: true);
         _ids = GC.AllocateArray<uint>(options.BatchSize, pinned: true);
         _verdicts = GC.AllocateArray<byte>(options.BatchSize, pinned: true);
+        _held = handler as IHeldVerdicts;
+        _dueIds = GC.AllocateArray<uint>(options.BatchSize, pinned: true);
+        _dueVerdicts = GC.AllocateArray<byte>(options.BatchSize, pinned: true);
     }
 
     public ushort QueueNumber { get; }
@@ -86,10 +97,15 @@ public sealed class NfqueueLoop
 
     public int LastError => Volatile.Read(ref _lastError);
 
+    /// <summary>Held verdicts sent later (when due, or at the stop).</summary>
+    public long HeldVerdicts => Volatile.Read(ref _heldVerdicts);
+
     /// <summary>Runs until <paramref name="stop"/> is cancelled, then keeps going until the queue
     /// is empty (the caller removes the rules first), so no packet is left without a verdict.
     /// A receive waits at most <see cref="NfqueueOptions.PollTimeoutMs"/>, so the loop sees the
-    /// cancellation that soon; the caller joins it (<see cref="QueueWorkers.JoinAll"/>) before it
+    /// cancellation that soon (or sooner, when a held verdict falls due); held verdicts are sent
+    /// as they fall due, and every one still held when the queue is empty at the stop is sent
+    /// before the loop returns. The caller joins it (<see cref="QueueWorkers.JoinAll"/>) before it
     /// frees the binding.</summary>
     public void Run(CancellationToken stop)
     {
@@ -100,14 +116,63 @@ public sealed class NfqueueLoop
             {
                 draining = true;
             }
-            int count = ReceiveBatch(draining ? 50 : _options.PollTimeoutMs);
+            int count = ReceiveBatch(ReceiveTimeout(draining ? 50 : _options.PollTimeoutMs));
+            if (count > 0)
+            {
+                HandleBatch(count);
+            }
+            if (_held is not null)
+            {
+                SendDue(releaseAll: count == 0 && draining);
+            }
             if (count == 0 && draining)
             {
                 return;
             }
-            if (count > 0)
+        }
+    }
+
+    /// <summary>The receive waits no longer than until the next held verdict is due (at least
+    /// 1 ms: the shim takes 0 for no timeout at all).</summary>
+    private int ReceiveTimeout(int timeoutMs)
+    {
+        int due = _held?.MillisecondsUntilDue() ?? -1;
+        return due < 0 ? timeoutMs : Math.Clamp(due, 1, timeoutMs);
+    }
+
+    private void SendDue(bool releaseAll)
+    {
+        while (true)
+        {
+            int taken;
+            try
             {
-                HandleBatch(count);
+                taken = _held!.TakeDue(releaseAll, _dueIds, _dueVerdicts);
+            }
+            catch (Exception)
+            {
+                // The handler lost track of what it held: nothing to send for them here, and the
+                // kernel lets them through when the queue is unbound (--queue-bypass does not
+                // cover packets already queued, so this is counted).
+                _handlerErrors++;
+                return;
+            }
+            if (taken <= 0)
+            {
+                return;
+            }
+            for (int i = 0; i < taken; i++)
+            {
+                if (_dueVerdicts[i] != Interop.Interop.NF_DROP)
+                {
+                    _dueVerdicts[i] = Interop.Interop.NF_ACCEPT;
+                }
+            }
+            SendVerdicts(_dueIds, _dueVerdicts, taken);
+            _heldVerdicts += taken;
+            if (taken < _dueIds.Length)
+            {
+                return;
             }
         }
     }
@@ -139,34 +204,46 @@ public sealed class NfqueueLoop
         {
             // Fail open, but only for what the handler had not answered: a packet it set to
             // NF_DROP had its reply sent already, and letting it through too would answer its
-            // query twice (once here, once by the real server).
+            // query twice (once here, once by the real server). A held one stays held: the
+            // handler recorded it before it set the verdict, and gives its verdict later.
             _handlerErrors++;
             for (int i = 0; i < verdicts.Length; i++)
             {
-                if (verdicts[i] != Interop.Interop.NF_DROP)
+                if (verdicts[i] != Interop.Interop.NF_DROP && (verdicts[i] != Held || _held is null))
                 {
                     verdicts[i] = Interop.Interop.NF_ACCEPT;
                 }
             }
         }
 
+        int now = 0;
         for (int i = 0; i < count; i++)
         {
-            _ids[i] = packets[i].PacketId;
+            byte verdict = verdicts[i];
+            if (verdict == Held && _held is not null)
+            {
+                continue;
+            }
+            _ids[now] = packets[i].PacketId;
+            verdicts[now++] = verdict == Interop.Interop.NF_DROP ? Interop.Interop.NF_DROP : Interop.Interop.NF_ACCEPT;
         }
-        SendVerdicts(count);
+        SendVerdicts(_ids, _verdicts, now);
         _received += count;
         _batches++;
     }
 
     /// <summary>Sends the batch's verdicts; after ENOBUFS or EAGAIN the rest (from the first that
     /// did not go) is tried again, a little later, a bounded number of times.</summary>
-    private void SendVerdicts(int count)
+    private void SendVerdicts(uint[] ids, byte[] verdicts, int count)
     {
+        if (count == 0)
+        {
+            return;
+        }
         int done = 0;
         for (int attempt = 1; ; attempt++)
         {
-            int error = _channel.Verdict(_ids.AsSpan(done, count - done), _verdicts.AsSpan(done, count - done), out int sent);
+            int error = _channel.Verdict(ids.AsSpan(done, count - done), verdicts.AsSpan(done, count - done), out int sent);
             done += Math.Clamp(sent, 0, count - done);
             if (error == 0 && done == count)
             {

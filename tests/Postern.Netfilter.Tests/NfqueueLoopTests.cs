@@ -87,6 +87,76 @@ public sealed class NfqueueLoopTests
         Assert.Equal((1, 2L, 3L, 4L, 5L), (loop.Overruns, loop.Truncated, loop.Unparseable, loop.Unrecovered, loop.StartupAccepted));
     }
 
+    [Fact]
+    public void A_held_verdict_is_left_out_of_its_batch_and_sent_when_due_or_at_the_stop()
+    {
+        var channel = new ScriptedChannel(batch: 4);
+        // Packets 1 and 3 held: 101 falls due at once (dropped), 103 only at the stop (accepted).
+        var holder = new HoldsSome();
+        var loop = new NfqueueLoop(channel, 7, holder, s_options);
+
+        RunToEnd(loop);
+
+        Assert.Equal(new[] { (100u, Interop.Interop.NF_ACCEPT), (102u, Interop.Interop.NF_ACCEPT), (101u, Interop.Interop.NF_DROP), (103u, Interop.Interop.NF_ACCEPT) },
+            channel.Verdicts.ToArray());
+        Assert.Equal(2, loop.HeldVerdicts);
+        Assert.Equal(new[] { false, true }, holder.Calls.ToArray().Skip(holder.Calls.Count - 2));
+    }
+
+    [Fact]
+    public void A_held_verdict_stays_held_when_the_handler_throws_later_in_the_batch()
+    {
+        var channel = new ScriptedChannel(batch: 3);
+        var loop = new NfqueueLoop(channel, 7, new HoldsSome(throwAfter: true), s_options);
+
+        RunToEnd(loop);
+
+        // 101 held then the handler threw: it is not accepted with the batch, only sent once, later.
+        Assert.Equal(new uint[] { 100, 102, 101 }, channel.Verdicts.Select(v => v.Id).ToArray());
+        Assert.Equal(1, loop.HandlerErrors);
+    }
+
+    private sealed class HoldsSome(bool throwAfter = false) : IQueueBatchHandler, IHeldVerdicts
+    {
+        private readonly List<(uint Id, byte Verdict, bool DueNow)> _held = new();
+
+        public List<bool> Calls { get; } = new();
+
+        public void Handle(ReadOnlySpan<byte> buffer, ReadOnlySpan<NfqPacket> packets, Span<byte> verdicts)
+        {
+            for (int i = 0; i < packets.Length; i++)
+            {
+                if (i % 2 == 1)
+                {
+                    _held.Add((packets[i].PacketId, i == 1 ? Interop.Interop.NF_DROP : Interop.Interop.NF_ACCEPT, i == 1));
+                    verdicts[i] = NfqueueLoop.Held;
+                }
+            }
+            if (throwAfter)
+            {
+                throw new InvalidOperationException("failed after holding");
+            }
+        }
+
+        public int MillisecondsUntilDue() => _held.Count == 0 ? -1 : _held.Exists(h => h.DueNow) ? 0 : 1000;
+
+        public int TakeDue(bool releaseAll, Span<uint> ids, Span<byte> verdicts)
+        {
+            Calls.Add(releaseAll);
+            int n = 0;
+            foreach (var held in _held.ToArray())
+            {
+                if (n < ids.Length && (releaseAll || held.DueNow))
+                {
+                    ids[n] = held.Id;
+                    verdicts[n++] = held.Verdict;
+                    _held.Remove(held);
+                }
+            }
+            return n;
+        }
+    }
+
     /// <summary>Runs the loop as a stopped service drains: it handles what is queued and ends at
     /// the first empty receive.</summary>
     private static void RunToEnd(NfqueueLoop loop)
