@@ -61,6 +61,10 @@ public sealed record MapOptions
         {
             return $"--hook-timeout: {HookTimeout.TotalSeconds:0} is out of range (1 to {MaxHookTimeoutSeconds} seconds)";
         }
+        if (StunTimeout < TimeSpan.FromSeconds(1) || StunTimeout > TimeSpan.FromSeconds(60))
+        {
+            return $"--stun-timeout: {StunTimeout.TotalSeconds:0} is out of range (1 to 60 seconds)";
+        }
         if (Hook is { } hook && hook.Trim().Length == 0)
         {
             return "--hook: the command is empty";

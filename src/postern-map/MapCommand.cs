@@ -127,7 +127,7 @@ internal sealed class MapCommand
             HookTimeout = TimeSpan.FromSeconds(result.GetValue(HookTimeout)),
             Keepalive = TimeSpan.FromSeconds(result.GetValue(Keepalive)),
             CheckEvery = result.GetValue(Check),
-            StunTimeout = TimeSpan.FromSeconds(Math.Clamp(result.GetValue(StunTimeout), 0, 600)),
+            StunTimeout = TimeSpan.FromSeconds(result.GetValue(StunTimeout)),
             KeepTrying = result.GetValue(KeepTrying),
         };
     }
