@@ -229,7 +229,11 @@ public sealed class MapService : IRole, IDisposable
                 _lastProblem = $"no STUN server answered from {ProtocolName} port {Options.Bind.Port} " +
                                $"({string.Join(", ", _servers.Select(HostEndpoint.Format))})";
             }
-            Log.Warning(_lastProblem);
+            if (_thread is not null || Options.KeepTrying)
+            {
+                // Otherwise the failure is the start's one error line.
+                Log.Warning(_lastProblem);
+            }
             return false;
         }
         IPEndPoint primary = _servers[index - 1];
@@ -381,7 +385,10 @@ public sealed class MapService : IRole, IDisposable
             {
                 _lastProblem = problem;
             }
-            Log.Warning(problem);
+            if (_thread is not null || Options.KeepTrying)
+            {
+                Log.Warning(problem);
+            }
             return false;
         }
         if (runHook)
