@@ -38,6 +38,10 @@ public sealed class HookRunner : IDisposable
 
     public void Enqueue(Mapping mapping)
     {
+        if (_stopping)
+        {
+            return;
+        }
         lock (_gate)
         {
             _pending = mapping;
@@ -142,9 +146,14 @@ public sealed class HookRunner : IDisposable
         }
     }
 
-    /// <summary>Ends the thread; a hook still running is killed.</summary>
+    /// <summary>Ends the thread; a hook still running is killed. Once: the role's Stop and its
+    /// owner's Dispose both call it.</summary>
     public void Dispose()
     {
+        if (_stopping)
+        {
+            return;
+        }
         _stopping = true;
         lock (_gate)
         {

@@ -174,6 +174,13 @@ public sealed class MapService : IRole, IDisposable
                 Log.Warning($"check failed: {e.Message}; retrying in {Options.Keepalive.TotalSeconds} s");
                 CloseChannels();
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Whatever else goes wrong in one round must not end the service: the next
+                // keepalive starts again from fresh sockets.
+                Log.Error($"check failed unexpectedly: {e.GetType().Name}: {e.Message}; retrying in {Options.Keepalive.TotalSeconds} s");
+                CloseChannels();
+            }
         }
     }
 
@@ -408,8 +415,11 @@ public sealed class MapService : IRole, IDisposable
 
     public void Dispose()
     {
+        if (_thread is { IsAlive: true })
+        {
+            Stop();
+        }
         _hook?.Dispose();
         CloseChannels();
-        _stop.Dispose();
     }
 }

@@ -29,6 +29,15 @@ internal static class Map
     public static void WaitReady(BackgroundProcess map) =>
         Assert.True(map.WaitForOutput("postern-map: ready:", Deadline), "postern-map did not become ready:\n" + map.Output);
 
+    /// <summary>SIGTERM: a clean stop, exit 0, the last stats line and "stopped".</summary>
+    public static void Stop(BackgroundProcess map)
+    {
+        map.Signal(15);
+        Assert.True(map.WaitForExit(Deadline), "postern-map did not stop on SIGTERM:\n" + map.Output);
+        Assert.True(map.ExitCode == 0, $"postern-map exited {map.ExitCode} on SIGTERM:\n{map.Output}");
+        Assert.True(map.Output.Contains("postern-map: stopped", StringComparison.Ordinal), map.Output);
+    }
+
     /// <summary>The hook lines ("HOOK" and the six arguments) printed by <c>--hook "echo HOOK"</c>.</summary>
     public static string[] HookLines(BackgroundProcess map) =>
         Regex.Matches(map.Output, "^HOOK .*$", RegexOptions.Multiline).Select(m => m.Value.TrimEnd('\r')).ToArray();

@@ -29,6 +29,8 @@ public sealed class StunMappingTests
         UdpPeer.Run(lab.Relay, Map.Deadline, "send", $"{PunchLab.SiteAPublicAddress}:40000", "--port", "5000", "--count", "3", "--text", "stranger").EnsureSuccess();
         Assert.True(service.WaitForOutput($"from {PunchLab.RelayAddress}:5000 stranger", Map.Deadline), "the stranger did not reach the service:\n" + service.Output);
         Assert.Single(Map.HookLines(map));
+
+        Map.Stop(map);
     }
 
     [BuiltBinaryFact(Map.Binary)]
@@ -61,6 +63,8 @@ public sealed class StunMappingTests
         Assert.True(WaitStat(map, "keepalives", 3), map.Output);
         Assert.Matches(@"keepalives-lost=0\b", LastStats(map));
         Assert.Single(Map.HookLines(map));
+
+        Map.Stop(map);
     }
 
     [BuiltBinaryFact(Map.Binary)]
@@ -126,6 +130,26 @@ public sealed class StunMappingTests
         Assert.True(map.Output.Contains($"mapping changed: {PunchLab.SiteAPublicAddress}:40040 -> {PunchLab.SiteAPublicAddress}:41234", StringComparison.Ordinal), map.Output);
     }
 
+    /// <summary>A hook that fails or hangs is logged (with its status, or as killed after
+    /// --hook-timeout) and counted; the service goes on keeping the mapping.</summary>
+    [BuiltBinaryTheory(Map.Binary)]
+    [InlineData("exit 7; :", "hook: exited with status 7", "hook-failures.exit-status=1")]
+    [InlineData("sleep 300; :", "hook: still running after 1 s (--hook-timeout); killed", "hook-failures.timeout=1")]
+    public void AFailingOrHangingHookIsLoggedAndNeverFatal(string hook, string logged, string counted)
+    {
+        using var lab = new PunchLab(new SiteOptions { Nat = SiteNat.FullCone });
+        using BackgroundProcess reflector = Map.StartReflector(lab);
+        using BackgroundProcess map = Map.Start(lab.A.Host, "--udp", "--bind", "40090", "--server", PunchLab.ReflectorAddress,
+            "--hook", hook, "--hook-timeout", "1", "--keepalive", "1");
+        Map.WaitReady(map);
+        Assert.True(map.WaitForOutput(logged, Map.Deadline), map.Output);
+        Assert.True(WaitStat(map, "keepalives", 3), map.Output);
+        Assert.Contains(counted, LastStats(map), StringComparison.Ordinal);
+        Assert.Matches(@" keepalives-lost=0\b", LastStats(map));
+        Assert.False(map.HasExited, map.Output);
+        Map.Stop(map);
+    }
+
     /// <summary>Plain MASQUERADE (a port-restricted cone): the mapping is endpoint-independent but
     /// strangers are filtered, and postern-map says so instead of assuming otherwise.</summary>
     [BuiltBinaryFact(Map.Binary)]
@@ -171,6 +195,7 @@ public sealed class StunMappingTests
         Assert.True(WaitStat(map, "checks", 3), map.Output);
         Assert.False(map.HasExited);
         Assert.Empty(Map.HookLines(map));
+        Map.Stop(map);
     }
 
     [BuiltBinaryFact(Map.Binary)]

@@ -98,6 +98,17 @@ public sealed class HookRunnerTests : IDisposable
         Assert.Equal(0, counters.HookFailures(HookFailure.Timeout));
     }
 
+    /// <summary>The role's Stop and its owner's Dispose both end the runner: the second is a no-op.</summary>
+    [Fact]
+    public void DisposingTwiceIsHarmless()
+    {
+        var hook = new HookRunner("true", TimeSpan.FromSeconds(5), new MapCounters());
+        hook.Dispose();
+        hook.Dispose();
+        hook.Enqueue(s_mapping);
+        Assert.Equal(0, hook.Finished);
+    }
+
     public void Dispose()
     {
         Directory.Delete(_directory, recursive: true);
