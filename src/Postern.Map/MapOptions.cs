@@ -34,6 +34,13 @@ public sealed record MapOptions
     /// <summary>How long one STUN transaction waits for its answer (with retransmissions over UDP).</summary>
     public TimeSpan StunTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Where --forward-to sends new inbound connections to the kept port (a DNAT rule);
+    /// null for none: the local service listens on the kept port itself.</summary>
+    public IPEndPoint? ForwardTo { get; init; }
+
+    /// <summary>The iptables program for IPv4 (ip6tables is found beside it).</summary>
+    public string Iptables { get; init; } = "iptables";
+
     /// <summary>Go on (and re-check) behind a NAT whose mapping depends on the destination, or
     /// when no server answers yet, instead of exiting with status 1.</summary>
     public bool KeepTrying { get; init; }
@@ -64,6 +71,21 @@ public sealed record MapOptions
         if (StunTimeout < TimeSpan.FromSeconds(1) || StunTimeout > TimeSpan.FromSeconds(60))
         {
             return $"--stun-timeout: {StunTimeout.TotalSeconds:0} is out of range (1 to 60 seconds)";
+        }
+        if (ForwardTo is { } target)
+        {
+            if (target.Port is < 1 or > 65535)
+            {
+                return $"--forward-to: port {target.Port} is out of range (1 to 65535)";
+            }
+            if (target.AddressFamily != Bind.AddressFamily)
+            {
+                return $"--forward-to: {target} is not of --bind's address family";
+            }
+            if (IPAddress.IsLoopback(target.Address))
+            {
+                return $"--forward-to: {target.Address} is a loopback address, which DNAT from outside cannot reach; name an address of this host or of a host routed through it";
+            }
         }
         if (Hook is { } hook && hook.Trim().Length == 0)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Postern.Hosting;
+using Postern.Netfilter;
 using Postern.Wire;
 
 namespace Postern.Map;
@@ -26,6 +27,9 @@ public sealed class MapService : IRole, IDisposable
     private NatMapping _mapping;
     private NatFiltering _filtering;
     private string _lastProblem = "no check yet";
+    private readonly RuleSet? _rules;
+    private bool _rulesInstalled;
+    private long _rulesRepaired;
 
     public MapService(MapOptions options)
     {
@@ -40,11 +44,25 @@ public sealed class MapService : IRole, IDisposable
             NatFiltering.Filtered => 0,
             _ => -1,
         });
+        if (options.ForwardTo is not null)
+        {
+            _rules = ForwardRules.For(options, new Iptables(options.Iptables));
+            Metrics.AddCounter("rules-repaired", "--forward-to rules found missing (removed by someone else) and reinstalled by a check.",
+                () => Interlocked.Read(ref _rulesRepaired));
+        }
         if (options.Hook is { } hook)
         {
             _hook = new HookRunner(hook, options.HookTimeout, Counters);
         }
     }
+
+    /// <summary>The iptables commands --forward-to would run, for --dry-run (none without it).</summary>
+    public static IEnumerable<string> DescribeRules(MapOptions options) =>
+        ForwardRules.For(options, new Iptables(options.Iptables)).Describe();
+
+    /// <summary>--cleanup: removes every rule tagged for this transport and port (what a killed
+    /// instance left behind); returns how many went.</summary>
+    public static int Cleanup(MapOptions options) => ForwardRules.For(options, new Iptables(options.Iptables)).RemoveStale();
 
     public MapOptions Options { get; }
 
@@ -114,6 +132,21 @@ public sealed class MapService : IRole, IDisposable
         {
             throw new StartupException("--server: " + e.Message, e);
         }
+        if (_rules is not null)
+        {
+            try
+            {
+                int stale = _rules.RemoveStale();
+                if (stale > 0)
+                {
+                    Log.Notice($"removed {stale} stale rule(s) tagged {_rules.Tag} (left by an instance that did not stop cleanly)");
+                }
+            }
+            catch (RuleSetException e)
+            {
+                throw new StartupException(e.Message, e);
+            }
+        }
         bool usable;
         try
         {
@@ -128,6 +161,22 @@ public sealed class MapService : IRole, IDisposable
             CloseChannels();
             throw new StartupException(_lastProblem + " (--keep-trying goes on and re-checks)");
         }
+        if (_rules is not null)
+        {
+            try
+            {
+                // After the first check, whose inbound test must reach postern-map, not the service.
+                _rulesInstalled = true;
+                _rules.Install();
+            }
+            catch (RuleSetException e)
+            {
+                _rulesInstalled = false;
+                CloseChannels();
+                throw new StartupException(e.Message, e);
+            }
+            Log.Info($"forwarding: new {ProtocolName} flows to port {Options.Bind.Port} go to {HostEndpoint.Format(Options.ForwardTo!)} (DNAT, tagged {_rules.Tag})");
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = "map-keepalive" };
         _thread.Start();
     }
@@ -138,6 +187,36 @@ public sealed class MapService : IRole, IDisposable
         _thread?.Join();
         _hook?.Dispose();
         CloseChannels();
+        RemoveRules();
+    }
+
+    private void RemoveRules()
+    {
+        if (_rules is null || !_rulesInstalled)
+        {
+            return;
+        }
+        _rulesInstalled = false;
+        _rules.Remove();
+        if (_rules.RemoveFailure is { } failure)
+        {
+            Log.Error($"rules tagged {_rules.Tag} left behind ({failure}); postern-map --cleanup with the same options removes them");
+        }
+    }
+
+    /// <summary>Puts back a --forward-to rule someone else removed (a firewall reload).</summary>
+    private void RepairRules()
+    {
+        if (_rules is null || !_rulesInstalled)
+        {
+            return;
+        }
+        RuleRepair repair = _rules.Repair();
+        Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
+        if (repair.Describe() is { } line)
+        {
+            Log.Warning(line);
+        }
     }
 
     private IPEndPoint Resolve((string Host, int Port) server)
@@ -165,6 +244,7 @@ public sealed class MapService : IRole, IDisposable
                 if (!Keepalive() || due)
                 {
                     FullCheck();
+                    RepairRules();
                 }
             }
             catch (SocketException e)
@@ -248,7 +328,9 @@ public sealed class MapService : IRole, IDisposable
         bool changed = Current is not { } before || !before.Public.Equals(mapped);
 
         NatFiltering filtering = Filtering;
-        if (changed || filtering == NatFiltering.Unknown)
+        // With the DNAT rule in place the other address's answer is a new flow, forwarded to the
+        // service: the judgement made before the rule stands.
+        if ((changed || filtering == NatFiltering.Unknown) && !_rulesInstalled)
         {
             // Before the mapping test: that one sends to the other IP, which an address-restricted
             // NAT would then let in.

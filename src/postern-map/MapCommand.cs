@@ -68,6 +68,22 @@ internal sealed class MapCommand
         DefaultValueFactory = _ => (int)s_defaults.StunTimeout.TotalSeconds,
     };
 
+    public Option<IPEndPoint?> ForwardTo { get; } = new("--forward-to", "-t")
+    {
+        Description = "Forward new inbound flows to the kept port to HOST:PORT (an address of this host, not loopback, or a " +
+                      "host routed through it) with a tagged DNAT rule, so the service sees the clients' real addresses; needs " +
+                      "CAP_NET_ADMIN and iptables. Removed on stop; a killed instance's rule goes at the next start or with --cleanup",
+        HelpName = "HOST:PORT",
+        CustomParser = HostCommandLine.EndpointParser("--forward-to"),
+    };
+
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Print the iptables commands --forward-to would run, and exit" };
+
+    public Option<bool> Cleanup { get; } = new("--cleanup")
+    {
+        Description = "Remove the --forward-to rule tagged for this transport and port (left by an instance that was killed), and exit",
+    };
+
     public Option<bool> KeepTrying { get; } = new("--keep-trying")
     {
         Description = "Go on and re-check when no server answers or the NAT's mapping depends on the destination (a " +
@@ -84,7 +100,7 @@ internal sealed class MapCommand
             "that a host never contacted can reach it (RFC 5780), refuses a mapping that depends on the destination, and " +
             "runs --hook with NATMap's arguments whenever the public endpoint changes. Ready once the first mapping is known. " +
             "Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
-        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, KeepTrying })
+        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, ForwardTo, KeepTrying, DryRun, Cleanup })
         {
             root.Options.Add(option);
         }
@@ -129,6 +145,7 @@ internal sealed class MapCommand
             CheckEvery = result.GetValue(Check),
             StunTimeout = TimeSpan.FromSeconds(result.GetValue(StunTimeout)),
             KeepTrying = result.GetValue(KeepTrying),
+            ForwardTo = result.GetValue(ForwardTo),
         };
     }
 

@@ -1,5 +1,6 @@
 using Postern.Hosting;
 using Postern.Map;
+using Postern.Netfilter;
 using Postern.MapCli;
 
 // postern-map: wiring only. The command line becomes MapOptions, which the role library
@@ -15,6 +16,28 @@ root.SetAction(parsed =>
     if (options is null || hostOptions is null)
     {
         return HostCommandLine.Usage(problem!);
+    }
+    if (parsed.GetValue(command.DryRun))
+    {
+        foreach (string line in MapService.DescribeRules(options))
+        {
+            Console.Out.WriteLine(line);
+        }
+        return ExitCodes.Ok;
+    }
+    if (parsed.GetValue(command.Cleanup))
+    {
+        try
+        {
+            int removed = MapService.Cleanup(options);
+            Log.Info($"removed {removed} rule(s) tagged {ForwardRules.Tag(options.Protocol, options.Bind.Port)}");
+            return ExitCodes.Ok;
+        }
+        catch (RuleSetException e)
+        {
+            Log.Error(e.Message);
+            return ExitCodes.Startup;
+        }
     }
     using var service = new MapService(options);
     return ServiceHost.Run(service, hostOptions);

@@ -20,6 +20,8 @@ public sealed class CommandLineTests
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --hook-timeout 0", "--hook-timeout: 0 is out of range")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --stun-timeout 0", "--stun-timeout: 0 is out of range")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --stats-interval -1", "--stats-interval: -1 is out of range")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --forward-to 127.0.0.1:6881", "--forward-to: 127.0.0.1 is a loopback address")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --forward-to 198.51.100.2", "--forward-to: ")]
     public void BadOptionsAreOneSentenceAndExit2(string arguments, string expected)
     {
         CommandResult result = Shell.Run(Repository.Binary(Map.Binary), arguments.Split(' '), TimeSpan.FromSeconds(20));
@@ -35,7 +37,7 @@ public sealed class CommandLineTests
     {
         CommandResult result = Shell.Run(Repository.Binary(Map.Binary), new[] { "--help" }, TimeSpan.FromSeconds(20));
         Assert.Equal(0, result.ExitCode);
-        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--keep-trying", "--metrics-listen" })
+        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--keep-trying", "--forward-to", "--dry-run", "--cleanup", "--metrics-listen" })
         {
             Assert.Contains(flag, result.Output, StringComparison.Ordinal);
         }
