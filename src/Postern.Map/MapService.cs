@@ -154,7 +154,13 @@ public sealed class MapService : IRole, IDisposable
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied or SocketError.AddressNotAvailable)
         {
+            CloseChannels();
             throw new StartupException($"--bind: cannot bind {ProtocolName} {HostEndpoint.Format(Options.Bind)}: {e.Message}", e);
+        }
+        catch (SocketException e)
+        {
+            CloseChannels();
+            throw new StartupException($"{ProtocolName} port {Options.Bind.Port}: cannot reach the STUN servers: {e.Message}", e);
         }
         if (!usable && !Options.KeepTrying)
         {
@@ -350,7 +356,18 @@ public sealed class MapService : IRole, IDisposable
             if (_udp is null || !_udp.Remote.Equals(server))
             {
                 _udp?.Dispose();
-                _udp = UdpStunChannel.Open(Options.Bind, server);
+                _udp = null;
+                try
+                {
+                    _udp = UdpStunChannel.Open(Options.Bind, server);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is not (SocketError.AddressAlreadyInUse or SocketError.AccessDenied or SocketError.AddressNotAvailable))
+                {
+                    // No route to this server: the next one is tried.
+                    Counters.AddSocketError();
+                    Log.Warning($"udp: cannot reach {HostEndpoint.Format(server)} from port {Options.Bind.Port}: {e.Message}");
+                    return null;
+                }
             }
             return _udp.Binding(Counters, Options.StunTimeout);
         }
@@ -392,9 +409,19 @@ public sealed class MapService : IRole, IDisposable
         {
             return NatFiltering.Unknown;
         }
-        using UdpStunChannel listener = UdpStunChannel.Open(Options.Bind, answer.Other.ToIPEndPoint());
-        StunAnswer? reply = udp.Binding(Counters, Options.StunTimeout, StunAttribute.ChangeIpFlag | StunAttribute.ChangePortFlag, listener);
-        return MapPolicy.JudgeFiltering(askedOther: true, otherAnswered: reply is not null);
+        try
+        {
+            using UdpStunChannel listener = UdpStunChannel.Open(Options.Bind, answer.Other.ToIPEndPoint());
+            StunAnswer? reply = udp.Binding(Counters, Options.StunTimeout, StunAttribute.ChangeIpFlag | StunAttribute.ChangePortFlag, listener);
+            return MapPolicy.JudgeFiltering(askedOther: true, otherAnswered: reply is not null);
+        }
+        catch (SocketException e)
+        {
+            // An other address this host cannot route to: nothing was tested.
+            Counters.AddSocketError();
+            Log.Info($"nat: cannot test inbound from {answer.Other} ({e.Message})");
+            return NatFiltering.Unknown;
+        }
     }
 
     /// <summary>The mapping towards another address from the same port: the server's other IP
@@ -416,8 +443,17 @@ public sealed class MapService : IRole, IDisposable
         }
         if (Options.Protocol == MapProtocol.Udp)
         {
-            using UdpStunChannel channel = UdpStunChannel.Open(Options.Bind, target);
-            return (target, channel.Binding(Counters, Options.StunTimeout)?.Mapped);
+            try
+            {
+                using UdpStunChannel channel = UdpStunChannel.Open(Options.Bind, target);
+                return (target, channel.Binding(Counters, Options.StunTimeout)?.Mapped);
+            }
+            catch (SocketException e)
+            {
+                Counters.AddSocketError();
+                Log.Info($"nat: cannot ask {HostEndpoint.Format(target)} ({e.Message}); mapping behaviour unknown");
+                return (target, null);
+            }
         }
         try
         {

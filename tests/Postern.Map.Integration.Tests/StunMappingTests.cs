@@ -208,6 +208,22 @@ public sealed class StunMappingTests
         Assert.True(map.Output.Contains($"no STUN server answered from udp port 40080 ({PunchLab.ReflectorAddress}:3478)", StringComparison.Ordinal), map.Output);
     }
 
+    /// <summary>A server this host has no route to is skipped (logged, counted) and the next one
+    /// gives the mapping: a namespace with only loopback, a reflector on 127.0.0.1.</summary>
+    [BuiltBinaryFact(Map.Binary)]
+    public void AnUnreachableServerIsSkippedForTheNext()
+    {
+        using Netns host = Netns.Create("map-noroute");
+        using BackgroundProcess reflector = host.Start(Repository.Binary("postern-reflector"), "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0");
+        Assert.True(reflector.WaitForOutput("ready:", Map.Deadline), reflector.Output);
+        using BackgroundProcess map = Map.Start(host, "--udp", "--bind", "127.0.0.1:40120", "--server", PunchLab.ReflectorAddress, "--server", "127.0.0.1");
+        Map.WaitReady(map);
+        Assert.True(map.Output.Contains($"udp: cannot reach {PunchLab.ReflectorAddress}:3478 from port 40120", StringComparison.Ordinal), map.Output);
+        Assert.True(map.Output.Contains("mapping: udp 127.0.0.1:40120 (private 127.0.0.1:40120) via 127.0.0.1:3478", StringComparison.Ordinal), map.Output);
+        Assert.True(WaitStat(map, "socket-errors", 1), map.Output);
+        Map.Stop(map);
+    }
+
     private static bool Sleep()
     {
         Thread.Sleep(500);
