@@ -51,6 +51,39 @@ public sealed class ForwardTests
         Assert.DoesNotContain("postern-map", NatRules(lab), StringComparison.Ordinal);
     }
 
+    /// <summary>TCP: a stranger's connection to the kept port reaches the forwarded service, which
+    /// sees the stranger's own address; the kept STUN connection goes on beside it.</summary>
+    [BuiltBinaryFact(Map.Binary)]
+    public void TcpConnectionsAreForwardedWithTheClientsAddress()
+    {
+        using var lab = new PunchLab(new SiteOptions { Nat = SiteNat.FullCone, FullConeTcp = true });
+        using BackgroundProcess reflector = Map.StartReflector(lab);
+        using BackgroundProcess map = Map.Start(lab.A.Host, "--tcp", "--bind", "40130", "--server", PunchLab.ReflectorAddress,
+            "--server", PunchLab.ReflectorAlternateAddress, "--forward-to", PunchLab.SiteAHostAddress + ":6882", "--keepalive", "1");
+        Map.WaitReady(map);
+        using BackgroundProcess service = lab.A.Host.Start("socat", "TCP4-LISTEN:6882,reuseaddr,fork", "SYSTEM:echo peer=$SOCAT_PEERADDR");
+        CommandResult reached;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            reached = lab.Relay.Run(TimeSpan.FromSeconds(10), "socat", "-t", "3", "-", $"TCP4:{PunchLab.SiteAPublicAddress}:40130");
+        }
+        while (!reached.Output.Contains("peer=", StringComparison.Ordinal) && clock.Elapsed < Map.Deadline && Pause());
+        Assert.Equal($"peer={PunchLab.RelayAddress}", reached.Output.Trim());
+        Thread.Sleep(TimeSpan.FromSeconds(3));
+        map.Signal(10);
+        Assert.True(map.WaitForOutput("stats:", Map.Deadline), map.Output);
+        Assert.Matches(@" keepalives-lost=0\b", Regex.Matches(map.Output, "stats: .*").Last().Value);
+        Map.Stop(map);
+        Assert.DoesNotContain("postern-map", NatRules(lab), StringComparison.Ordinal);
+    }
+
+    private static bool Pause()
+    {
+        Thread.Sleep(500);
+        return true;
+    }
+
     [BuiltBinaryFact(Map.Binary)]
     public void AKilledInstancesRuleGoesAtTheNextStartOrWithCleanup()
     {
