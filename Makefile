@@ -45,12 +45,14 @@ endif
 # machine with the .NET SDK), and its arm64 tests run only --help, which does not load it.
 # wireguard-go, wireguard-tools, openvpn and openssl (its certificates), mosh and tmux (the mosh
 # client's terminal) are the real peers of postern-punch's tunnel tests; conntrack flushes a lab
-# NAT's table to change its mapping.
+# NAT's table to change its mapping. miniupnpd (UPnP IGD, NAT-PMP, PCP), natpmpc and miniupnpc
+# are the gateway and the reference clients for postern-map's gateway protocols.
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 python3-socks \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
                 libnetfilter-queue-dev:arm64 libmnl-dev:arm64 \
-                wireguard-go wireguard-tools openvpn openssl mosh tmux conntrack
+                wireguard-go wireguard-tools openvpn openssl mosh tmux conntrack \
+                miniupnpd natpmpc miniupnpc
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 

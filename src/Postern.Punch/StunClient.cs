@@ -17,22 +17,9 @@ public static class StunClient
 
     public static byte[] NewTransactionId() => RandomNumberGenerator.GetBytes(12);
 
-    /// <summary>A plain Binding request: the header, CHANGE-REQUEST when flags are given, FINGERPRINT.</summary>
-    public static int WriteBinding(Span<byte> destination, ReadOnlySpan<byte> transactionId, uint changeFlags = 0)
-    {
-        Span<byte> transaction = stackalloc byte[StunMessage.TransactionLength];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(transaction, StunMessage.MagicCookie);
-        transactionId.CopyTo(transaction.Slice(4));
-        var writer = new StunWriter(destination, StunMessageType.BindingRequest, transaction);
-        if (changeFlags != 0)
-        {
-            Span<byte> flags = stackalloc byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(flags, changeFlags);
-            writer.WriteBytes(StunAttribute.ChangeRequest, flags);
-        }
-        writer.WriteFingerprint();
-        return writer.Finish();
-    }
+    /// <summary>A plain Binding request (<see cref="StunWriter.WriteBindingRequest"/>).</summary>
+    public static int WriteBinding(Span<byte> destination, ReadOnlySpan<byte> transactionId, uint changeFlags = 0) =>
+        StunWriter.WriteBindingRequest(destination, transactionId, changeFlags);
 
     /// <summary>One Binding transaction; null when nothing answered within <paramref name="timeout"/>.</summary>
     public static StunResponse? Binding(PunchPort port, IPEndPoint server, TimeSpan timeout, uint changeFlags = 0)

@@ -180,4 +180,25 @@ public ref struct StunWriter
 
     /// <summary>The message's length, or -1 when something did not fit.</summary>
     public readonly int Finish() => _overflow ? -1 : _length;
+
+    /// <summary>A plain Binding request (RFC 8489 section 6.1, RFC 5780 section 7.2): the header
+    /// with the magic cookie and <paramref name="transactionId"/> (12 bytes), CHANGE-REQUEST when
+    /// flags are given, FINGERPRINT. Every STUN client of Postern writes its requests here.</summary>
+    public static int WriteBindingRequest(Span<byte> destination, ReadOnlySpan<byte> transactionId, uint changeFlags = 0)
+    {
+        if (transactionId.Length != StunMessage.TransactionLength - 4)
+        {
+            throw new ArgumentException("a transaction ID is 12 bytes", nameof(transactionId));
+        }
+        Span<byte> transaction = stackalloc byte[StunMessage.TransactionLength];
+        BinaryPrimitives.WriteUInt32BigEndian(transaction, StunMessage.MagicCookie);
+        transactionId.CopyTo(transaction.Slice(4));
+        var writer = new StunWriter(destination, StunMessageType.BindingRequest, transaction);
+        if (changeFlags != 0)
+        {
+            writer.WriteChangeRequest(changeFlags);
+        }
+        writer.WriteFingerprint();
+        return writer.Finish();
+    }
 }

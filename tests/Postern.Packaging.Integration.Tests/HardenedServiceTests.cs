@@ -116,4 +116,29 @@ public sealed class HardenedServiceTests
         Assert.True(exit == 0, output);
         SandboxRun.AssertWithinUnit(unit, trace);
     }
+
+    /// <summary>postern-map must learn a mapping, become ready and run its hook (/bin/sh and
+    /// what the hook runs are under the same sandbox) under its unit: an unprivileged user, no
+    /// capabilities, its system call filter; a loopback reflector in the namespace is the STUN
+    /// server.</summary>
+    [BuiltBinaryFact("postern-map")]
+    public void Map_learns_a_mapping_and_runs_its_hook_under_its_unit_when_built()
+    {
+        string binary = Repository.Binary("postern-map");
+        var unit = new UnitFile(PackageBuild.UnitPath("postern-map"));
+        Assert.Equal(new[] { "nobody", "" }, SandboxRun.SandboxArguments(unit));
+        using Netns netns = Netns.Create("pkgmap");
+        using BackgroundProcess reflector = netns.Start(Repository.Binary("postern-reflector"), "--listen", "udp:127.0.0.1:3478", "--stats-interval", "0");
+        Assert.True(reflector.WaitForOutput("ready:", s_start), reflector.Output);
+        using SandboxRun run = SandboxRun.Start(netns, unit, binary, "--udp", "--bind", "127.0.0.1:40000", "--server", "127.0.0.1",
+            "--hook", "echo HOOK", "--keepalive", "1");
+        Assert.True(run.WaitForOutput("READY=1", s_start), "no READY=1 under the sandbox:\n" + run.Output);
+        Assert.True(run.WaitForOutput("HOOK 127.0.0.1 40000 2001::9c40:7f00:1 40000 udp 127.0.0.1", s_start), run.Output);
+        Assert.True(run.WaitForOutput("hook: done", s_start), run.Output);
+
+        run.Signal("TERM");
+        (int exit, string output, SyscallTrace trace) = run.WaitForEnd(TimeSpan.FromSeconds(20));
+        Assert.True(exit == 0, output);
+        SandboxRun.AssertWithinUnit(unit, trace);
+    }
 }

@@ -69,6 +69,7 @@ public sealed partial class SystemdUnitTests
     [InlineData("postern-aaaa", "CAP_NET_ADMIN CAP_NET_RAW", "AF_INET AF_INET6 AF_NETLINK AF_UNIX")]
     [InlineData("postern-reflector", "", "AF_INET AF_INET6 AF_UNIX")]
     [InlineData("postern-dnsguard", "CAP_NET_ADMIN", "AF_INET AF_INET6 AF_NETLINK AF_UNIX")]
+    [InlineData("postern-map", "", "AF_INET AF_INET6 AF_UNIX")]
     public void Unit_is_hardened_with_just_what_the_role_needs(string role, string capabilities, string families)
     {
         var unit = new UnitFile(PackageBuild.UnitPath(role));

@@ -231,6 +231,11 @@ public sealed class PunchLab : IDisposable
         {
             nat.Check("iptables", "-t", "nat", "-A", "PREROUTING", "-i", wan, "-p", "udp", "-j", "DNAT",
                 "--to-destination", insideTarget ?? throw new ArgumentException("full cone needs one inside target"));
+            if (options.FullConeTcp)
+            {
+                nat.Check("iptables", "-t", "nat", "-A", "PREROUTING", "-i", wan, "-p", "tcp", "-j", "DNAT",
+                    "--to-destination", insideTarget);
+            }
         }
         if (options.WanFirewall)
         {

@@ -17,6 +17,13 @@ public sealed record SiteOptions
     /// the NAT answers ICMP port unreachable and keeps an entry for it.</summary>
     public bool WanFirewall { get; init; }
 
+    /// <summary>With <see cref="SiteNat.FullCone"/>, TCP too: every inbound TCP connection on the
+    /// WAN is DNATed to the site's next hop inside, port unchanged, as UDP is, so a port that the
+    /// host keeps mapped by an outbound TCP connection (postern-map --tcp) is reachable from any
+    /// remote, as behind a NAT whose TCP mapping and filtering are endpoint-independent. Off by
+    /// default, so that the punch tests keep the lab they were written for.</summary>
+    public bool FullConeTcp { get; init; }
+
     /// <summary>The host sits behind an inner NAT (plain MASQUERADE, no firewall, always cone) on
     /// 192.0.2.0/24, whose WAN side is where the host would otherwise be: carrier-grade or a
     /// router behind the ISP's box.</summary>
