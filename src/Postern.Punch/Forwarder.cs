@@ -160,8 +160,8 @@ public sealed partial class Forwarder
                     }
                 }
             }
-            // Each socket read once per turn, the held one first; the held port may change
-            // (a move) while they are read, and a retired relay may be disposed.
+            // Each readable socket drained once per turn; a move while they are read changes
+            // which port is the held one, so each is looked up again.
             foreach (Socket socket in readable)
             {
                 if (socket == local)
