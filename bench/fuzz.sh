@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Bad input for the real daemons (issue 8, "Bad input"): COUNT random and mutated packets through
-# the real NFQUEUE to postern-aaaa, and COUNT random and mutated STUN and text datagrams (plus
-# random bytes on TCP connections) to postern-reflector, each in a pair of private network
-# namespaces linked by veth:
+# the real NFQUEUE to postern-aaaa, COUNT random and mutated STUN and text datagrams (plus
+# random bytes on TCP connections) to postern-reflector, and COUNT random and mutated datagrams
+# on one UDP association (plus random bytes and mutated SOCKS5 handshakes on TCP connections) to
+# postern-socks, each in a pair of private network namespaces linked by veth:
 #   client 198.51.100.2, 2001:db8:5::2 --- 198.51.100.1, 2001:db8:5::1 server (postern-aaaa on
 #   INPUT, or postern-reflector; TCP is fuzzed over IPv4 only)
 # The generator is bench/fuzzsend.c, compiled here. Afterwards each daemon must still be up and
-# answer a real client (dig AAAA gets Postern's SOA; turnutils_stunclient its mapping), exit 0 on
+# answer a real client (dig AAAA gets Postern's SOA; turnutils_stunclient its mapping; curl a page
+# through postern-socks' CONNECT and udppeer.py echoes through its UDP ASSOCIATE), exit 0 on
 # SIGTERM and leave no rule; and the counters must account for every packet: the daemon's, the
 # NFQUEUE rule's, /proc/net/netfilter/nfnetlink_queue's and the namespaces' /proc/net/snmp.
 # Unlike `make bench`, this asserts: every check prints "ok" or "FAIL", and any FAIL makes the
 # exit status 1.
 #
-# Usage: bench/fuzz.sh [COUNT] [aaaa|reflector|all]     (COUNT per daemon, default 1000000)
+# Usage: bench/fuzz.sh [COUNT] [aaaa|reflector|socks|all]     (COUNT per daemon, default 1000000)
 # Knobs (environment): FUZZ_SEED (1; each phase uses SEED + its number), FUZZ_AAAA_RATE (20000 packets/s), FUZZ_REFLECTOR_RATE
-# (30000), FUZZ_TCP (connections, COUNT/100, at least 100), FUZZ_WRITE (0; 1 writes the
+# (30000), FUZZ_SOCKS_RATE (10000), FUZZ_TCP (connections, COUNT/100, at least 100), FUZZ_WRITE (0; 1 writes the
 # "Fuzzing (make fuzz)" section of BENCHMARKS.md, which `make fuzz` asks for).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,21 +28,25 @@ ONLY=${2:-all}
 SEED=${FUZZ_SEED:-1}
 AAAA_RATE=${FUZZ_AAAA_RATE:-20000}
 REFLECTOR_RATE=${FUZZ_REFLECTOR_RATE:-30000}
+SOCKS_RATE=${FUZZ_SOCKS_RATE:-10000}
 TCP_CONNECTIONS=${FUZZ_TCP:-$((COUNT / 100 > 100 ? COUNT / 100 : 100))}
 WRITE=${FUZZ_WRITE:-0}
 AAAA=$ROOT/build/linux-x64/bin/postern-aaaa
 REFLECTOR=$ROOT/build/linux-x64/bin/postern-reflector
+SOCKS=$ROOT/build/linux-x64/bin/postern-socks
+UDPPEER=$ROOT/tests/Postern.Testing/udppeer.py
 CLIENT_IP=198.51.100.2
 SERVER_IP=198.51.100.1
 CLIENT_IP6=2001:db8:5::2
 SERVER_IP6=2001:db8:5::1
+STRANGER_IP=198.51.100.3
 QUEUE=53
 
 [ "$(id -u)" = 0 ] || bench_die "needs root: network namespaces, iptables, NFQUEUE and AF_PACKET"
 [[ $COUNT =~ ^[0-9]+$ ]] && [ "$COUNT" -ge 100 ] || bench_die "COUNT must be a number of at least 100, not '$COUNT'"
-case $ONLY in aaaa | reflector | all) ;; *) bench_die "the second argument is aaaa, reflector or all, not '$ONLY'" ;; esac
-bench_require ip iptables dig cc awk turnutils_stunclient
-[ -x "$AAAA" ] && [ -x "$REFLECTOR" ] || bench_die "the binaries are missing: run 'make build' first"
+case $ONLY in aaaa | reflector | socks | all) ;; *) bench_die "the second argument is aaaa, reflector, socks or all, not '$ONLY'" ;; esac
+bench_require ip iptables dig cc awk turnutils_stunclient curl /usr/bin/python3
+[ -x "$AAAA" ] && [ -x "$REFLECTOR" ] && [ -x "$SOCKS" ] || bench_die "the binaries are missing: run 'make build' first"
 
 WORK=$(mktemp -d /tmp/postern-fuzz.XXXXXX)
 SENDER=$WORK/fuzzsend
@@ -123,6 +129,9 @@ SERVER_MAC=$(ip netns exec "$SERVER" cat "/sys/class/net/$SERVER_IF/address")
 # Permanent neighbours: no packet waits for (or is dropped behind) ARP resolution.
 ip -n "$CLIENT" neigh replace "$SERVER_IP" lladdr "$SERVER_MAC" dev "$CLIENT_IF" nud permanent
 ip -n "$SERVER" neigh replace "$CLIENT_IP" lladdr "$CLIENT_MAC" dev "$SERVER_IF" nud permanent
+# A second client address: a sender postern-socks must not take for the association's client.
+ip -n "$CLIENT" addr add "$STRANGER_IP/24" dev "$CLIENT_IF"
+ip -n "$SERVER" neigh replace "$STRANGER_IP" lladdr "$CLIENT_MAC" dev "$SERVER_IF" nud permanent
 ip -n "$CLIENT" -6 neigh replace "$SERVER_IP6" lladdr "$SERVER_MAC" dev "$CLIENT_IF" nud permanent
 ip -n "$SERVER" -6 neigh replace "$CLIENT_IP6" lladdr "$CLIENT_MAC" dev "$SERVER_IF" nud permanent
 
@@ -475,12 +484,153 @@ run_reflector()
     R[reflector.seconds]=$((SECONDS - start))
 }
 
+# --- postern-socks ---------------------------------------------------------------------------------
+
+# The socks counters of a stats line that the phases compare, as deltas into R[LABEL.d.KEY].
+socks_deltas()
+{
+    local label=$1 s0=$2 s1=$3 k
+    for k in connections connects associations aborted refused refused.host-unreachable udp-relayed.to-remote udp-relayed.to-client udp-dropped \
+             udp-dropped.not-client udp-dropped.wrong-port udp-dropped.malformed udp-dropped.fragment udp-dropped.address-type \
+             udp-dropped.too-large udp-dropped.before-client udp-dropped.name-pending udp-dropped.name-failed udp-dropped.unroutable \
+             icmp-errors udp-send-errors; do
+        R[$label.d.$k]=$(( $(stat "$s1" "$k") - $(stat "$s0" "$k") ))
+    done
+}
+
+# Waits until postern-socks holds no connection (every fuzzed one has ended), up to 15 s.
+socks_drained()
+{
+    local i
+    for i in $(seq 75); do
+        [ "$(stat "$(daemon_stats)" open-connections)" = 0 ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+socks_alive()
+{
+    local label=$1 page echo_pid out
+    check "$label: postern-socks still runs" kill -0 "$DAEMON_PID"
+    # CONNECT, by curl, to a page served on the client's host.
+    mkdir -p "$WORK/www"
+    echo "after-fuzz" > "$WORK/www/index.txt"
+    ip netns exec "$CLIENT" /usr/bin/python3 -m http.server --bind "$CLIENT_IP" --directory "$WORK/www" 8080 >/dev/null 2>&1 &
+    PIDS+=("$!")
+    local http_pid=$!
+    page=
+    for i in $(seq 50); do
+        page=$(ip netns exec "$CLIENT" curl -s --max-time 5 --socks5 "$SERVER_IP:1080" "http://$CLIENT_IP:8080/index.txt" || true)
+        [ "$page" = after-fuzz ] && break
+        sleep 0.2
+    done
+    check "$label: curl gets a page through postern-socks (CONNECT)" test "$page" = after-fuzz
+    kill "$http_pid" 2>/dev/null || true
+    wait "$http_pid" 2>/dev/null || true
+    forget_pid "$http_pid"
+    # UDP ASSOCIATE, by udppeer.py (its own SOCKS5 client), to an echo on the client's host.
+    ip netns exec "$CLIENT" /usr/bin/python3 "$UDPPEER" echo "$CLIENT_IP:7777" >/dev/null 2>&1 &
+    echo_pid=$!
+    PIDS+=("$echo_pid")
+    sleep 0.5
+    out=$(ip netns exec "$CLIENT" timeout 20 /usr/bin/python3 "$UDPPEER" socks "$SERVER_IP:1080" "$CLIENT_IP:7777" --count 5 --listen 2 2>&1 || true)
+    check "$label: 5 datagrams echo through a UDP association (udppeer.py socks)" grep -qx "echoes 5" <<<"$out"
+    kill "$echo_pid" 2>/dev/null || true
+    wait "$echo_pid" 2>/dev/null || true
+    forget_pid "$echo_pid"
+}
+
+run_socks()
+{
+    local start=$SECONDS s0 s1 L srv0 srv1 err0 err1 drop0 drop1 sink_port=40999 outcomes dropped
+    start_daemon postern-socks "$SOCKS" --listen "$SERVER_IP:1080"
+    R[socks.rss-before]=$(bench_status_kb "$DAEMON_PID" VmRSS)
+
+    # TCP: random bytes and mutated handshakes, each connection half-closed after its bytes.
+    L=socks-tcp
+    s0=$(daemon_stats)
+    run_sender "$L" socks-tcp "$SERVER_IP" 1080 "$TCP_CONNECTIONS" "$((SEED + 8))"
+    check "$L: every connection ended within 15 s (open-connections 0)" socks_drained
+    s1=$(daemon_stats)
+    echo "$L: stats before: $s0"
+    echo "$L: stats after:  $s1"
+    socks_deltas "$L" "$s0" "$s1"
+    check_eq "$L: connections opened" "${R[$L.connections]}" "$TCP_CONNECTIONS"
+    check_eq "$L: connections counted by postern-socks = opened" "${R[$L.d.connections]}" "${R[$L.connections]}"
+    outcomes=$(( ${R[$L.d.connects]} + ${R[$L.d.associations]} + ${R[$L.d.refused]} + ${R[$L.d.aborted]} ))
+    R[$L.outcomes]=$outcomes
+    check_eq "$L: one outcome per connection: connects + associations + refused + aborted = connections" "$outcomes" "${R[$L.d.connections]}"
+    # A mutated CONNECT to a neighbour that does not exist waits for ARP to give up (3 s): those
+    # end as host-unreachable, after the sender stopped reading (socks_drained saw them end).
+    check "$L: connections the server had not closed 3 s after the bytes (${R[$L.still-open-after-3s]}) <= refused as host-unreachable (${R[$L.d.refused.host-unreachable]})" \
+        test "${R[$L.still-open-after-3s]}" -le "${R[$L.d.refused.host-unreachable]}"
+
+    # UDP: one association, then random and mutated datagrams on it.
+    L=socks-udp
+    s0=$(daemon_stats); srv0=$(udp_arrivals "$SERVER"); drop0=$(veth_drops)
+    err0=$(snmp "$SERVER" Udp InErrors)
+    run_sender "$L" socks-udp "$SERVER_IP" 1080 "$COUNT" "$SOCKS_RATE" "$((SEED + 9))" "$sink_port" "$STRANGER_IP"
+    check "$L: every connection ended within 15 s (open-connections 0)" socks_drained
+    s1=$(daemon_stats); srv1=$(udp_arrivals "$SERVER"); drop1=$(veth_drops)
+    err1=$(snmp "$SERVER" Udp InErrors)
+    echo "$L: stats before: $s0"
+    echo "$L: stats after:  $s1"
+    socks_deltas "$L" "$s0" "$s1"
+    R[$L.server-udp]=$((srv1 - srv0)); R[$L.drops]=$((drop1 - drop0)); R[$L.in-errors]=$((err1 - err0))
+    local sent=${R[$L.sent]} to_remote=${R[$L.d.udp-relayed.to-remote]}
+    dropped=${R[$L.d.udp-dropped]}
+    echo "$L: server UDP arrivals ${R[$L.server-udp]}, veth drops ${R[$L.drops]}, server UDP InErrors ${R[$L.in-errors]}, sink ${R[$L.sink]}"
+    check_eq "$L: the association stayed open through the datagrams" "${R[$L.association-open]}" 1
+    check_eq "$L: one association set up" "${R[$L.d.associations]}" 1
+    check_eq "$L: packets lost on the veth pair" "${R[$L.drops]}" 0
+    # What the server's UDP layer took beyond what was sent came from the relay itself: a mutated
+    # destination may name the server's own address. At most one per datagram relayed.
+    local in_errors=${R[$L.in-errors]} self=$(( ${R[$L.server-udp]} - sent ))
+    R[$L.self]=$self
+    check "$L: every datagram sent reached the server's UDP layer (${R[$L.server-udp]} >= $sent), the rest relayed to itself (<= $to_remote)" \
+        test "$self" -ge 0 -a "$self" -le "$to_remote"
+    # A datagram the server's UDP layer could not queue (receive buffer full on a loaded machine)
+    # is in InErrors; every other one postern-socks read has exactly one outcome.
+    local outcomes=$((to_remote + dropped + ${R[$L.d.udp-send-errors]}))
+    R[$L.outcomes]=$outcomes
+    echo "$L: outcomes $outcomes, server UDP InErrors $in_errors, datagrams relayed to the server itself $self"
+    check "$L: outcomes (relayed to the remote + dropped + refused by the kernel) + server UDP InErrors = datagrams sent (+ those relayed to the server itself): $sent <= $((outcomes + in_errors)) <= $((sent + self))" \
+        test "$((outcomes + in_errors))" -ge "$sent" -a "$((outcomes + in_errors))" -le "$((sent + self))"
+    check "$L: from the client's address, another port: all dropped as wrong-port (${R[$L.d.udp-dropped.wrong-port]} of ${R[$L.sent-from.other-port]}, InErrors $in_errors)" \
+        test "${R[$L.d.udp-dropped.wrong-port]}" -le "${R[$L.sent-from.other-port]}" -a \
+             "$(( ${R[$L.d.udp-dropped.wrong-port]} + in_errors ))" -ge "${R[$L.sent-from.other-port]}"
+    check "$L: from another address: all dropped as not-client (${R[$L.d.udp-dropped.not-client]} of ${R[$L.sent-from.stranger]}, InErrors $in_errors, to itself $self)" \
+        test "${R[$L.d.udp-dropped.not-client]}" -le "$(( ${R[$L.sent-from.stranger]} + self ))" -a \
+             "$(( ${R[$L.d.udp-dropped.not-client]} + in_errors ))" -ge "${R[$L.sent-from.stranger]}"
+    check "$L: fragments dropped (${R[$L.d.udp-dropped.fragment]}) >= fragments sent (${R[$L.sent.udp-fragment]:-0}) less InErrors" \
+        test "$(( ${R[$L.d.udp-dropped.fragment]} + in_errors ))" -ge "${R[$L.sent.udp-fragment]:-0}"
+    check "$L: bad address types dropped (${R[$L.d.udp-dropped.address-type]}) >= sent (${R[$L.sent.udp-address-type]:-0}) less InErrors" \
+        test "$(( ${R[$L.d.udp-dropped.address-type]} + in_errors ))" -ge "${R[$L.sent.udp-address-type]:-0}"
+    check "$L: malformed dropped (${R[$L.d.udp-dropped.malformed]}) >= RSV set + short + empty name sent less InErrors" \
+        test "$(( ${R[$L.d.udp-dropped.malformed]} + in_errors ))" -ge $(( ${R[$L.sent.udp-reserved]:-0} + ${R[$L.sent.udp-short]:-0} + ${R[$L.sent.udp-empty-name]:-0} ))
+    # Every valid datagram reaches the sink; mutated ones may too, or go elsewhere.
+    check "$L: the sink got every valid datagram (${R[$L.sink]} >= ${R[$L.sent.udp-valid]:-0} less InErrors) and no more than were relayed ($to_remote)" \
+        test "$(( ${R[$L.sink]} + in_errors ))" -ge "${R[$L.sent.udp-valid]:-0}" -a "${R[$L.sink]}" -le "$to_remote"
+    check "$L: datagrams the kernel refused to relay (${R[$L.d.udp-send-errors]}) <= mutated + random sent" \
+        test "${R[$L.d.udp-send-errors]}" -le $(( ${R[$L.sent.udp-mutated]:-0} + ${R[$L.sent.udp-random]:-0} ))
+
+    socks_alive socks
+    R[socks.rss-after]=$(bench_status_kb "$DAEMON_PID" VmRSS)
+    R[socks.hwm]=$(bench_status_kb "$DAEMON_PID" VmHWM)
+    stop_daemon
+    R[socks.seconds]=$((SECONDS - start))
+}
+
 # Not `a || b`: set -e does not stop inside a function called from a || list.
-if [ "$ONLY" != reflector ]; then
+if [ "$ONLY" = aaaa ] || [ "$ONLY" = all ]; then
     run_aaaa
 fi
-if [ "$ONLY" != aaaa ]; then
+if [ "$ONLY" = reflector ] || [ "$ONLY" = all ]; then
     run_reflector
+fi
+if [ "$ONLY" = socks ] || [ "$ONLY" = all ]; then
+    run_socks
 fi
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -546,7 +696,17 @@ if [ "$WRITE" = 1 ] && [ "$ONLY" = all ]; then
         echo "- udp: $(categories reflector-udp); udp6 (to 2001:db8:5::1): $(categories reflector-udp6)."
         echo "- tcp: ${R[reflector-tcp.connections]} connections with random bytes or mutated STUN in ${R[reflector-tcp.seconds]} s: ${R[reflector-tcp.d.tcp-connections]} accepted, ${R[reflector-tcp.d.tcp-refused]} refused, ${R[reflector-tcp.closed-by-server]} closed by the server, ${R[reflector-tcp.bytes-back]} bytes back, ${R[reflector-tcp.d.answered]} answers."
         echo "- Resident memory: ${R[reflector.rss-before]} kB before, ${R[reflector.rss-mid]} kB after the datagrams, ${R[reflector.rss-after]} kB after the connections (peak ${R[reflector.hwm]} kB). Whole postern-reflector part: ${R[reflector.seconds]} s."
-        echo "- Afterwards: dig AAAA (over IPv4 and IPv6) got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, both daemons exited 0 on SIGTERM and left no rule (see the checks above)."
+        echo
+        echo "postern-socks (\`--listen $SERVER_IP:1080\`, no authentication), the datagrams on one UDP association paced at $SOCKS_RATE datagrams/s:"
+        echo
+        echo "| phase | sent | seconds | relayed to the remote | dropped | refused by the kernel | sink (valid: ${R[socks-udp.sent.udp-valid]:-0}) |"
+        echo "| --- | --- | --- | --- | --- | --- | --- |"
+        echo "| udp | ${R[socks-udp.sent]} | ${R[socks-udp.seconds]} | ${R[socks-udp.d.udp-relayed.to-remote]} | ${R[socks-udp.d.udp-dropped]} | ${R[socks-udp.d.udp-send-errors]} | ${R[socks-udp.sink]} |"
+        echo
+        echo "- udp: $(categories socks-udp); dropped by reason: not-client ${R[socks-udp.d.udp-dropped.not-client]}, wrong-port ${R[socks-udp.d.udp-dropped.wrong-port]}, malformed ${R[socks-udp.d.udp-dropped.malformed]}, fragment ${R[socks-udp.d.udp-dropped.fragment]}, address-type ${R[socks-udp.d.udp-dropped.address-type]}, name-pending ${R[socks-udp.d.udp-dropped.name-pending]}, name-failed ${R[socks-udp.d.udp-dropped.name-failed]}, unroutable ${R[socks-udp.d.udp-dropped.unroutable]}."
+        echo "- tcp: ${R[socks-tcp.connections]} connections with random bytes or mutated SOCKS5 handshakes: ${R[socks-tcp.d.connects]} connects, ${R[socks-tcp.d.associations]} associations, ${R[socks-tcp.d.refused]} refused, ${R[socks-tcp.d.aborted]} aborted, ${R[socks-tcp.closed-by-server]} closed by the server."
+        echo "- Resident memory: ${R[socks.rss-before]} kB before, ${R[socks.rss-after]} kB after (peak ${R[socks.hwm]} kB). Whole postern-socks part: ${R[socks.seconds]} s."
+        echo "- Afterwards: dig AAAA (over IPv4 and IPv6) got Postern's SOA from both postern-aaaa sessions, turnutils_stunclient got its mapping, curl got a page through postern-socks and udppeer.py 5 echoes through its UDP association; every daemon exited 0 on SIGTERM and left no rule (see the checks above)."
     } > "$section"
     bench_write_section BENCHMARKS.md "Fuzzing (make fuzz)" "$section"
     echo "fuzz: wrote the \"Fuzzing (make fuzz)\" section of BENCHMARKS.md"

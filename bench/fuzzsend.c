@@ -10,6 +10,14 @@
 //   fuzzsend ip     IFNAME DSTMAC SRC DST PORT COUNT RATE SEED  AF_PACKET: malformed IPv4/UDP
 //   fuzzsend stun   DST PORT1,PORT2 COUNT RATE SEED             UDP socket: STUN and text
 //   fuzzsend tcp    DST PORT CONNECTIONS SEED                   random bytes on TCP connections
+//   fuzzsend socks-tcp DST PORT CONNECTIONS SEED                random bytes and mutated SOCKS5
+//                   handshakes (greeting, RFC 1929 user/password, CONNECT, UDP ASSOCIATE, BIND)
+//   fuzzsend socks-udp DST PORT COUNT RATE SEED SINKPORT STRANGER
+//                   one UDP ASSOCIATE (no auth, 0.0.0.0:0 announced) on DST:PORT, then COUNT
+//                   random and mutated datagrams to the relay's UDP port, the valid ones
+//                   addressed to SINKPORT on this host's own address (a socket it reads:
+//                   sink=N); some from a second socket (wrong port) or from STRANGER, a second
+//                   address of this host (not the client)
 // RATE is packets per second (0: as fast as the socket takes them). Output: sent=N,
 // sent.CATEGORY=N, replies=N (datagrams read back on the sending socket), send-errors=N,
 // seconds=S. Every datagram handed to the kernel counts as sent; one the kernel refused is
@@ -706,7 +714,7 @@ static int RunIp(const char *ifname, const char *dmac, const char *srcText, cons
 
 // Opens CONNECTIONS connections, up to 64 at a time; on each sends random bytes or a mutated STUN
 // request or text line, half-closes, and reads until the server closes (or 3 s pass).
-static int RunTcp(const char *dstText, uint16_t port, long connections)
+static int RunTcp(const char *dstText, uint16_t port, long connections, MakeFn make)
 {
     struct sockaddr_in to;
     memset(&to, 0, sizeof(to));
@@ -736,7 +744,7 @@ static int RunTcp(const char *dstText, uint16_t port, long connections)
             }
             else
             {
-                length = MakeStun(buffer, 0, &category);
+                length = make(buffer, 0, &category);
             }
             if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0)
             {
@@ -815,6 +823,369 @@ static int RunTcp(const char *dstText, uint16_t port, long connections)
     return 0;
 }
 
+// --- SOCKS5 (RFC 1928, RFC 1929) ---------------------------------------------------------------------
+
+// What a client writes on the TCP connection before it reads anything: a greeting, then (for
+// method 2) the user/password, then a request, all at once (a pipelining client), one part of
+// it made wrong, or cut short. The targets are this lab's own addresses (198.51.100.2, where
+// nothing listens on TCP port 9), so a CONNECT that gets through is refused at once.
+static int MakeSocksStream(uint8_t *p, int unused, int *category)
+{
+    (void)unused;
+    int n = 0;
+    uint32_t which = Below(6);
+    int auth = which == 1 || Below(4) == 0;
+    p[n++] = 5;
+    if (auth)
+    {
+        p[n++] = 1;
+        p[n++] = 2;
+    }
+    else
+    {
+        p[n++] = 1;
+        p[n++] = 0;
+    }
+    if (which == 0)
+    {
+        // The greeting alone, mutated: a method count past the end, a version other than 5.
+        int methods = (int)Below(12);
+        p[1] = (uint8_t)(Below(4) == 0 ? Below(256) : (uint32_t)methods);
+        n = 2;
+        for (int i = 0; i < methods; i++)
+        {
+            p[n++] = (uint8_t)Below(4);
+        }
+        if (Below(2) == 0)
+        {
+            FlipBits(p, n);
+        }
+        *category = Category("socks-greeting");
+        return n;
+    }
+    if (auth)
+    {
+        // RFC 1929: version 1, ULEN, UNAME, PLEN, PASSWD; the lengths are sometimes wrong.
+        int user = (int)Below(20), password = (int)Below(20);
+        p[n++] = 1;
+        p[n++] = (uint8_t)(Below(5) == 0 ? Below(256) : (uint32_t)user);
+        RandomBytes(p + n, user);
+        n += user;
+        p[n++] = (uint8_t)(Below(5) == 0 ? Below(256) : (uint32_t)password);
+        RandomBytes(p + n, password);
+        n += password;
+        if (which == 1)
+        {
+            *category = Category("socks-auth");
+            return n;
+        }
+    }
+    int start = n;
+    p[n++] = 5;
+    p[n++] = which == 2 ? 1 : which == 3 ? 3 : 2; // CONNECT, UDP ASSOCIATE, BIND
+    p[n++] = 0;
+    switch (Below(4))
+    {
+    case 0: // a name: random bytes of a random length, or an empty one
+    {
+        int length = (int)Below(40);
+        p[n++] = 3;
+        p[n++] = (uint8_t)length;
+        for (int i = 0; i < length; i++)
+        {
+            p[n++] = (uint8_t)('a' + Below(26));
+        }
+        break;
+    }
+    case 1: // IPv6: the documentation range, unreachable from here
+        p[n++] = 4;
+        p[n++] = 0x20;
+        p[n++] = 0x01;
+        p[n++] = 0x0d;
+        p[n++] = 0xb8;
+        RandomBytes(p + n, 12);
+        n += 12;
+        break;
+    default: // IPv4: the client's host, or 0.0.0.0 (UDP ASSOCIATE's "not known yet")
+        p[n++] = 1;
+        if (Below(2) == 0)
+        {
+            p[n++] = 198;
+            p[n++] = 51;
+            p[n++] = 100;
+            p[n++] = 2;
+        }
+        else
+        {
+            memset(p + n, 0, 4);
+            n += 4;
+        }
+        break;
+    }
+    Put16(p + n, 9);
+    n += 2;
+    switch (Below(4))
+    {
+    case 0: // one to four bits of the request flipped
+        FlipBits(p + start, n - start);
+        break;
+    case 1: // cut short
+        n = start + (int)Below((uint32_t)(n - start));
+        break;
+    case 2: // trailing bytes after the request
+    {
+        int extra = 1 + (int)Below(64);
+        RandomBytes(p + n, extra);
+        n += extra;
+        break;
+    }
+    default: // well formed
+        break;
+    }
+    *category = Category(which == 2 ? "socks-connect" : which == 3 ? "socks-associate" : "socks-bind");
+    return n;
+}
+
+static int ReadFull(int fd, uint8_t *p, int n)
+{
+    int done = 0;
+    while (done < n)
+    {
+        ssize_t r = recv(fd, p + done, (size_t)(n - done), 0);
+        if (r < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (r <= 0)
+        {
+            return -1;
+        }
+        done += (int)r;
+    }
+    return 0;
+}
+
+static int BoundUdp(const char *address, uint16_t port)
+{
+    int fd = UdpSocket(AF_INET);
+    struct sockaddr_in at;
+    memset(&at, 0, sizeof(at));
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    if (address != NULL && inet_pton(AF_INET, address, &at.sin_addr) != 1)
+    {
+        fprintf(stderr, "fuzzsend: %s is not an IPv4 address\n", address);
+        exit(2);
+    }
+    if (bind(fd, (struct sockaddr *)&at, sizeof(at)) != 0)
+    {
+        perror("bind");
+        exit(1);
+    }
+    return fd;
+}
+
+// One datagram to the relay into p: RFC 1928 section 7's header (RSV 0, FRAG, ATYP, DST.ADDR,
+// DST.PORT) and data. `sink` is where the valid ones go (this host's address, network order
+// port). Sets *from to the socket it must leave from: 0 the client's, 1 a second port, 2 the
+// stranger address.
+static int MakeSocksDatagram(uint8_t *p, const struct sockaddr_in *sink, int *category, int *from)
+{
+    int n = 0;
+    *from = 0;
+    p[n++] = 0; // RSV
+    p[n++] = 0;
+    p[n++] = 0; // FRAG
+    p[n++] = 1; // ATYP: IPv4
+    memcpy(p + n, &sink->sin_addr, 4);
+    n += 4;
+    memcpy(p + n, &sink->sin_port, 2);
+    n += 2;
+    int data = (int)Below(200);
+    RandomBytes(p + n, data);
+    n += data;
+    switch (Below(12))
+    {
+    case 0:
+    case 1: // random bytes
+        n = (int)Below(300);
+        RandomBytes(p, n);
+        *category = Category("udp-random");
+        break;
+    case 2: // a bit or four of the header flipped
+        FlipBits(p, 10);
+        *category = Category("udp-mutated");
+        break;
+    case 3: // the header cut short
+        n = (int)Below(10);
+        *category = Category("udp-short");
+        break;
+    case 4: // fragments, which this relay does not reassemble
+        p[2] = (uint8_t)(1 + Below(255));
+        *category = Category("udp-fragment");
+        break;
+    case 5: // RSV not zero
+        p[Below(2)] = (uint8_t)(1 + Below(255));
+        *category = Category("udp-reserved");
+        break;
+    case 6: // an ATYP none of 1, 3, 4
+    {
+        uint8_t atyp;
+        do
+        {
+            atyp = (uint8_t)Below(256);
+        } while (atyp == 1 || atyp == 3 || atyp == 4);
+        p[3] = atyp;
+        *category = Category("udp-address-type");
+        break;
+    }
+    case 7: // the client's address, another port
+        *from = 1;
+        *category = Category("udp-wrong-port");
+        break;
+    case 8: // not the client at all
+        *from = 2;
+        *category = Category("udp-not-client");
+        break;
+    case 9: // an empty name
+        p[3] = 3;
+        p[4] = 0;
+        n = 7 + data;
+        *category = Category("udp-empty-name");
+        break;
+    default:
+        *category = Category("udp-valid");
+        break;
+    }
+    return n;
+}
+
+// The association, then the datagrams, paced; the sink's arrivals are counted as they come.
+static int RunSocksUdp(const char *dstText, uint16_t port, long count, long rate, uint16_t sinkPort, const char *stranger)
+{
+    struct sockaddr_in server;
+    memset(&server, 0, sizeof(server));
+    server.sin_family = AF_INET;
+    server.sin_port = htons(port);
+    if (inet_pton(AF_INET, dstText, &server.sin_addr) != 1)
+    {
+        fprintf(stderr, "fuzzsend: %s is not an IPv4 address\n", dstText);
+        return 2;
+    }
+    int control = socket(AF_INET, SOCK_STREAM, 0);
+    if (control < 0 || connect(control, (struct sockaddr *)&server, sizeof(server)) != 0)
+    {
+        perror("fuzzsend: connect to the SOCKS server");
+        return 1;
+    }
+    static const uint8_t greeting[] = {5, 1, 0};
+    static const uint8_t associate[] = {5, 3, 0, 1, 0, 0, 0, 0, 0, 0};
+    uint8_t reply[10];
+    if (send(control, greeting, sizeof(greeting), MSG_NOSIGNAL) != (ssize_t)sizeof(greeting) || ReadFull(control, reply, 2) != 0 ||
+        reply[0] != 5 || reply[1] != 0 ||
+        send(control, associate, sizeof(associate), MSG_NOSIGNAL) != (ssize_t)sizeof(associate) || ReadFull(control, reply, 10) != 0 ||
+        reply[1] != 0 || reply[3] != 1)
+    {
+        fprintf(stderr, "fuzzsend: the SOCKS server did not grant a UDP association (IPv4 BND expected)\n");
+        return 1;
+    }
+    struct sockaddr_in relay;
+    memset(&relay, 0, sizeof(relay));
+    relay.sin_family = AF_INET;
+    memcpy(&relay.sin_addr, reply + 4, 4);
+    memcpy(&relay.sin_port, reply + 8, 2);
+    if (relay.sin_addr.s_addr == 0)
+    {
+        relay.sin_addr = server.sin_addr;
+    }
+
+    // The sink: this host's address as the relay sees it (the control connection's source).
+    struct sockaddr_in self;
+    socklen_t selfLength = sizeof(self);
+    getsockname(control, (struct sockaddr *)&self, &selfLength);
+    char selfText[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &self.sin_addr, selfText, sizeof(selfText));
+    int sinkFd = BoundUdp(selfText, sinkPort);
+    struct sockaddr_in sink;
+    memset(&sink, 0, sizeof(sink));
+    sink.sin_family = AF_INET;
+    sink.sin_addr = self.sin_addr;
+    sink.sin_port = htons(sinkPort);
+    int fds[3] = {BoundUdp(selfText, 0), BoundUdp(selfText, 0), BoundUdp(stranger, 0)};
+
+    // The first datagram is a valid one from the client's socket: it fixes the client's port.
+    static uint8_t buffers[BATCH][MAX_DATAGRAM];
+    int categories[BATCH];
+    long sent = 0, errors = 0, sunk = 0;
+    long sentFrom[3] = {0, 0, 0};
+    double start = Now();
+    while (sent + errors < count)
+    {
+        int n = count - sent - errors < BATCH ? (int)(count - sent - errors) : BATCH;
+        for (int i = 0; i < n; i++)
+        {
+            int from;
+            int length = MakeSocksDatagram(buffers[i], &sink, &categories[i], &from);
+            if (sent + errors == 0 && i == 0)
+            {
+                length = 10;
+                from = 0;
+                memset(buffers[i], 0, 3);
+                buffers[i][3] = 1;
+                memcpy(buffers[i] + 4, &sink.sin_addr, 4);
+                memcpy(buffers[i] + 8, &sink.sin_port, 2);
+                categories[i] = Category("udp-valid");
+            }
+            ssize_t r;
+            do
+            {
+                r = sendto(fds[from], buffers[i], (size_t)length, 0, (struct sockaddr *)&relay, sizeof(relay));
+            } while (r < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN) && (usleep(200), 1));
+            if (r < 0)
+            {
+                errors++;
+                continue;
+            }
+            s_categorySent[categories[i]]++;
+            sentFrom[from]++;
+            sent++;
+            if (sent == 1)
+            {
+                usleep(20000); // the relay learns the client's port from this one before the rest
+            }
+        }
+        sunk += DrainReplies(sinkFd);
+        Pace(start, sent + errors, rate);
+    }
+    double seconds = Now() - start;
+    for (int i = 0; i < 20; i++)
+    {
+        struct pollfd pfd = {sinkFd, POLLIN, 0};
+        if (poll(&pfd, 1, 100) <= 0)
+        {
+            break;
+        }
+        sunk += DrainReplies(sinkFd);
+    }
+    long replies = 0;
+    for (int i = 0; i < 3; i++)
+    {
+        replies += DrainReplies(fds[i]);
+    }
+    Report(sent, replies, errors, seconds);
+    printf("sink=%ld\nsent-from.client=%ld\nsent-from.other-port=%ld\nsent-from.stranger=%ld\n", sunk, sentFrom[0], sentFrom[1], sentFrom[2]);
+    // Still associated? The relay must not have closed the control connection.
+    struct pollfd pfd = {control, POLLIN, 0};
+    printf("association-open=%d\n", poll(&pfd, 1, 0) == 0 ? 1 : 0);
+    close(control);
+    for (int i = 0; i < 3; i++)
+    {
+        close(fds[i]);
+    }
+    close(sinkFd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof(s_dns) / sizeof(s_dns[0]); i++)
@@ -845,12 +1216,24 @@ int main(int argc, char **argv)
     if (argc >= 6 && strcmp(argv[1], "tcp") == 0)
     {
         Seed64(argv[5]);
-        return RunTcp(argv[2], (uint16_t)atoi(argv[3]), atol(argv[4]));
+        return RunTcp(argv[2], (uint16_t)atoi(argv[3]), atol(argv[4]), MakeStun);
+    }
+    if (argc >= 6 && strcmp(argv[1], "socks-tcp") == 0)
+    {
+        Seed64(argv[5]);
+        return RunTcp(argv[2], (uint16_t)atoi(argv[3]), atol(argv[4]), MakeSocksStream);
+    }
+    if (argc >= 9 && strcmp(argv[1], "socks-udp") == 0)
+    {
+        Seed64(argv[6]);
+        return RunSocksUdp(argv[2], (uint16_t)atoi(argv[3]), atol(argv[4]), atol(argv[5]), (uint16_t)atoi(argv[7]), argv[8]);
     }
     fprintf(stderr,
             "usage: fuzzsend dns DST PORT COUNT RATE SEED [prefilter|any]\n"
             "       fuzzsend ip IFNAME DSTMAC SRC DST PORT COUNT RATE SEED\n"
             "       fuzzsend stun DST PORT1[,PORT2] COUNT RATE SEED\n"
-            "       fuzzsend tcp DST PORT CONNECTIONS SEED\n");
+            "       fuzzsend tcp DST PORT CONNECTIONS SEED\n"
+            "       fuzzsend socks-tcp DST PORT CONNECTIONS SEED\n"
+            "       fuzzsend socks-udp DST PORT COUNT RATE SEED SINKPORT STRANGER\n");
     return 2;
 }

@@ -12,24 +12,37 @@ namespace Postern.Punch;
 /// the data and are told apart by their MAC; consent (RFC 7675) ends the hold when the peer
 /// stops answering. A hand-off's <see cref="IHoldChannel"/> (mosh) adds sealed control messages
 /// on the same socket and may end the hold when its program has ended; the local program may also
-/// be known from the start (mosh-server's loopback port) instead of learned.</summary>
-public sealed class Forwarder
+/// be known from the start (mosh-server's loopback port) instead of learned. A relayed path is
+/// moved to a direct one when <see cref="DirectUpgrade"/> finds one and both sides agree: the
+/// local socket stays, so the local program's flow goes on.</summary>
+public sealed partial class Forwarder
 {
-    private readonly PunchPort _port;
-    private readonly IPEndPoint _peer;
     private readonly byte[] _key;
     private readonly ulong _senderId;
     private readonly HoldSettings _settings;
     private readonly PunchCounters _counters;
     private readonly IHoldChannel? _channel;
     private readonly byte[] _out = new byte[PunchProbe.Length];
+    private PunchPort _port;
+    private IPEndPoint _peer;
+    private CandidateKind _kind;
+    private DirectUpgrade? _upgrade;
+    private Retired? _retired;
+    private long _lastConsent;
+    private long _nextKeepalive;
+    private long _heldSince;
 
+    /// <param name="kind">The held path's kind (for the log).</param>
+    /// <param name="upgrade">On a relayed path: the search for a direct one, whose port the
+    /// forwarder polls beside the held one; on the peer's agreement the path moves there.</param>
     public Forwarder(PunchPort port, IPEndPoint peer, byte[] key, ulong senderId, HoldSettings settings, PunchCounters counters,
-        IHoldChannel? channel = null)
+        IHoldChannel? channel = null, CandidateKind kind = CandidateKind.Direct, DirectUpgrade? upgrade = null)
     {
         _channel = channel;
         _port = port;
         _peer = peer;
+        _kind = kind;
+        _upgrade = upgrade;
         _key = key;
         _senderId = senderId;
         _settings = settings;
@@ -55,10 +68,14 @@ public sealed class Forwarder
     {
         byte[] buffer = new byte[65536];
         EndPoint any = new IPEndPoint(local.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        long lastConsent = Stopwatch.GetTimestamp();
-        long nextKeepalive = lastConsent + Jittered();
-        var readable = new List<Socket>(2);
+        _heldSince = _lastConsent = Stopwatch.GetTimestamp();
+        _nextKeepalive = _lastConsent + Jittered();
+        var readable = new List<Socket>(4);
         local.Blocking = false;
+        if (_upgrade is not null)
+        {
+            Log.Info($"on the relay: probing the peer's direct candidates in the background ({_upgrade.Describe()})");
+        }
 
         while (true)
         {
@@ -77,7 +94,7 @@ public sealed class Forwarder
                 }
             }
             long now = Stopwatch.GetTimestamp();
-            if (now - lastConsent >= Ticks(_settings.ConsentTimeout))
+            if (now - _lastConsent >= Ticks(_settings.ConsentTimeout))
             {
                 Log.Warning($"path to {Endpoints.Format(_peer)} lost: no answer from the peer for {_settings.ConsentTimeout.TotalSeconds:0} s (RFC 7675 consent)");
                 return End.Lost;
@@ -87,17 +104,32 @@ public sealed class Forwarder
                 Log.Warning($"path to {Endpoints.Format(_peer)} lost: the relay closed the association");
                 return End.Lost;
             }
-            if (now >= nextKeepalive)
+            if (now >= _nextKeepalive)
             {
                 Send(PunchProbeKind.Keepalive, (ulong)Random.Shared.NextInt64(), 0);
                 _counters.KeepalivesSent++;
-                nextKeepalive = now + Jittered();
+                _nextKeepalive = now + Jittered();
+            }
+            _upgrade?.Poll(now);
+            if (_retired is { } retired && now >= retired.Until)
+            {
+                Retire(retired);
             }
 
             readable.Clear();
             readable.Add(local);
             readable.Add(_port.Socket);
-            long wake = Math.Min(nextKeepalive, lastConsent + Ticks(_settings.ConsentTimeout));
+            if (_upgrade is not null && _upgrade.Port != _port)
+            {
+                readable.Add(_upgrade.Port.Socket);
+            }
+            if (_retired is not null && _retired.Port != _port)
+            {
+                readable.Add(_retired.Port.Socket);
+            }
+            long wake = Math.Min(_nextKeepalive, _lastConsent + Ticks(_settings.ConsentTimeout));
+            wake = Math.Min(wake, _upgrade?.NextWake() ?? long.MaxValue);
+            wake = Math.Min(wake, _retired?.Until ?? long.MaxValue);
             Socket.Select(readable, null, null, (int)Math.Clamp((wake - now) * 1_000_000 / Stopwatch.Frequency, 1000, 200_000));
 
             if (readable.Contains(local))
@@ -128,69 +160,133 @@ public sealed class Forwarder
                     }
                 }
             }
-            if (readable.Contains(_port.Socket))
+            // Each readable socket drained once per turn; a move while they are read changes
+            // which port is the held one, so each is looked up again.
+            foreach (Socket socket in readable)
             {
-                while (_port.TryReceive(buffer, out int length, out IPEndPoint from))
+                if (socket == local)
                 {
-                    if (!from.Equals(_peer))
-                    {
-                        _counters.Stray++;
-                        continue;
-                    }
-                    ReadOnlySpan<byte> datagram = buffer.AsSpan(0, length);
-                    if (PunchProbe.LooksLikeProbe(datagram))
-                    {
-                        if (!PunchProbe.TryRead(datagram, _key, out PunchProbe probe, out bool forged))
-                        {
-                            if (forged)
-                            {
-                                _counters.ProbesForged++;
-                            }
-                            continue;
-                        }
-                        if (probe.SenderId == _senderId)
-                        {
-                            continue;
-                        }
-                        lastConsent = Stopwatch.GetTimestamp();
-                        switch (probe.Kind)
-                        {
-                            case PunchProbeKind.Probe:
-                                _counters.ProbesReceived++;
-                                Send(PunchProbeKind.Answer, probe.Nonce, probe.Sequence);
-                                break;
-                            case PunchProbeKind.Keepalive:
-                                Send(PunchProbeKind.KeepaliveAnswer, probe.Nonce, probe.Sequence);
-                                break;
-                            case PunchProbeKind.KeepaliveAnswer:
-                                _counters.KeepaliveAnswers++;
-                                break;
-                            case PunchProbeKind.Close:
-                                Log.Info($"the peer {Endpoints.Format(_peer)} closed the path");
-                                return End.PeerClosed;
-                        }
-                        continue;
-                    }
-                    if (_channel is not null && SealedMessage.LooksSealed(datagram))
-                    {
-                        _channel.Receive(datagram, _port, _peer);
-                        continue;
-                    }
-                    if (program is null)
-                    {
-                        continue; // nobody local to give it to yet
-                    }
-                    try
-                    {
-                        local.SendTo(datagram, SocketFlags.None, program);
-                        _counters.ForwardedIn++;
-                    }
-                    catch (SocketException)
-                    {
-                        _counters.SendErrors++;
-                    }
+                    continue;
+                }
+                PunchPort? port = socket == _port.Socket ? _port
+                    : _upgrade is not null && socket == _upgrade.Port.Socket ? _upgrade.Port
+                    : _retired is not null && socket == _retired.Port.Socket ? _retired.Port
+                    : null;
+                if (port is null)
+                {
+                    continue;
+                }
+                if (ReceiveFrom(port, buffer, local, program) is End end)
+                {
+                    return end;
                 }
             }
+        }
+    }
+
+    /// <summary>Reads every datagram waiting on <paramref name="port"/> and gives each to the held
+    /// path, the upgrade or the retired relay; an End when the peer closed the path.</summary>
+    private End? ReceiveFrom(PunchPort port, byte[] buffer, Socket local, IPEndPoint? program)
+    {
+        while (port.TryReceive(buffer, out int length, out IPEndPoint from))
+        {
+            ReadOnlySpan<byte> datagram = buffer.AsSpan(0, length);
+            if (port == _port && from.Equals(_peer))
+            {
+                if (FromPeer(datagram, local, program) is End end)
+                {
+                    return end;
+                }
+                continue;
+            }
+            if (_upgrade is not null && port == _upgrade.Port)
+            {
+                switch (_upgrade.Handle(datagram, from, Stopwatch.GetTimestamp()))
+                {
+                    case DirectUpgrade.Step.Data:
+                        Deliver(datagram, local, program);
+                        break;
+                    case DirectUpgrade.Step.Switch:
+                        Move(_upgrade.Port, _upgrade.Direct!); // what follows on this port is the held path's
+                        break;
+                }
+                continue;
+            }
+            if (_retired is { } retired && port == retired.Port && from.Equals(retired.Peer) &&
+                !PunchProbe.LooksLikeProbe(datagram) && !SealedMessage.LooksSealed(datagram))
+            {
+                Deliver(datagram, local, program); // in flight over the relay during the move
+                continue;
+            }
+            _counters.Stray++;
+        }
+        return null;
+    }
+
+    /// <summary>One datagram from the held path's peer: a probe of ours or its, a sealed message,
+    /// or its program's datagram.</summary>
+    private End? FromPeer(ReadOnlySpan<byte> datagram, Socket local, IPEndPoint? program)
+    {
+        if (PunchProbe.LooksLikeProbe(datagram))
+        {
+            if (!PunchProbe.TryRead(datagram, _key, out PunchProbe probe, out bool forged))
+            {
+                if (forged)
+                {
+                    _counters.ProbesForged++;
+                }
+                return null;
+            }
+            if (probe.SenderId == _senderId)
+            {
+                return null;
+            }
+            _lastConsent = Stopwatch.GetTimestamp();
+            switch (probe.Kind)
+            {
+                case PunchProbeKind.Probe:
+                    _counters.ProbesReceived++;
+                    Send(PunchProbeKind.Answer, probe.Nonce, probe.Sequence);
+                    break;
+                case PunchProbeKind.Keepalive:
+                    Send(PunchProbeKind.KeepaliveAnswer, probe.Nonce, probe.Sequence);
+                    break;
+                case PunchProbeKind.KeepaliveAnswer:
+                    _counters.KeepaliveAnswers++;
+                    break;
+                case PunchProbeKind.Switch:
+                    // Moved already (the offer crossed ours, or our answer was lost): say so again.
+                    Send(PunchProbeKind.SwitchAnswer, probe.Nonce, probe.Sequence);
+                    break;
+                case PunchProbeKind.Close:
+                    Log.Info($"the peer {Endpoints.Format(_peer)} closed the path");
+                    return End.PeerClosed;
+            }
+            return null;
+        }
+        if (_channel is not null && SealedMessage.LooksSealed(datagram))
+        {
+            _channel.Receive(datagram, _port, _peer);
+            return null;
+        }
+        Deliver(datagram, local, program);
+        return null;
+    }
+
+    private void Deliver(ReadOnlySpan<byte> datagram, Socket local, IPEndPoint? program)
+    {
+        if (program is null)
+        {
+            return; // nobody local to give it to yet
+        }
+        try
+        {
+            local.SendTo(datagram, SocketFlags.None, program);
+            _counters.ForwardedIn++;
+        }
+        catch (SocketException)
+        {
+            _counters.SendErrors++;
         }
     }
 

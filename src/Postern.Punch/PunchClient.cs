@@ -199,13 +199,14 @@ public sealed partial class PunchClient
                 return new Round(ExitCodes.Startup, paired);
             }
 
+            DirectUpgrade? upgrade = held ? UpgradeFor(chosenPath, main, candidates, key, options.Hold, settings) : null;
             if (mosh is not null)
             {
-                return new Round(HoldMosh(chosenPath, mosh, key, options.Hold, ports, cancel), paired);
+                return new Round(HoldMosh(chosenPath, mosh, key, options.Hold, ports, cancel, upgrade), paired);
             }
             if (local is not null)
             {
-                return new Round(Hold(chosenPath, local, key, options.Hold, ports, cancel) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok, paired);
+                return new Round(Hold(chosenPath, local, key, options.Hold, ports, cancel, upgrade: upgrade) == Forwarder.End.Lost ? ExitLost : ExitCodes.Ok, paired);
             }
             if (chosenPath.Kind == CandidateKind.Relay)
             {
@@ -317,21 +318,34 @@ public sealed partial class PunchClient
         }
     }
 
+    /// <summary>On a relayed path, the background search for a direct one from the main port
+    /// (whose mapping the peer was told), towards the peer's LAN and direct candidates; null on
+    /// any other path.</summary>
+    private DirectUpgrade? UpgradeFor(ConfirmedPath path, PunchPort main, List<Candidate> candidates, byte[] key, HoldSettings hold,
+        PunchSettings settings) =>
+        path.Kind == CandidateKind.Relay && main.Relay is null
+            ? new DirectUpgrade(main, candidates, key, _senderId, hold, settings.OpenerTtl, settings.OpenerLead, _counters)
+            : null;
+
     private Forwarder.End Hold(ConfirmedPath path, Socket local, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel,
-        MoshHandoff? mosh = null)
+        MoshHandoff? mosh = null, DirectUpgrade? upgrade = null)
     {
-        // Every socket but the chosen one goes: the birthday ports, a relay not used.
+        // Every socket but the chosen one (and the upgrade's) goes: the birthday ports, a relay not used.
         foreach (PunchPort port in ports)
         {
-            if (port != path.Port)
+            if (port != path.Port && port != upgrade?.Port)
             {
                 port.Dispose();
             }
         }
         ports.Clear();
         ports.Add(path.Port);
+        if (upgrade is not null && upgrade.Port != path.Port)
+        {
+            ports.Add(upgrade.Port);
+        }
         Log.Info($"forwarding {Endpoints.Format((IPEndPoint)local.LocalEndPoint!)} <-> {Endpoints.Format(path.Peer)} (path {PunchedLine.PathName(path.Kind)})");
-        var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters, mosh);
+        var forwarder = new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters, mosh, path.Kind, upgrade);
         return forwarder.Run(local, cancel, mosh?.Program);
     }
 
@@ -339,7 +353,8 @@ public sealed partial class PunchClient
     /// side starts mosh-server), the path is held with its sealed messages, and how the hold ended
     /// gives the exit status: mosh-client's own on the client side, 3 when the path was lost
     /// (then --keep punches again, the mosh programs running on).</summary>
-    private int HoldMosh(ConfirmedPath path, MoshHandoff mosh, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel)
+    private int HoldMosh(ConfirmedPath path, MoshHandoff mosh, byte[] key, HoldSettings hold, List<PunchPort> ports, CancellationToken cancel,
+        DirectUpgrade? upgrade)
     {
         if (!mosh.Begin())
         {
@@ -348,7 +363,7 @@ public sealed partial class PunchClient
             new Forwarder(path.Port, path.Peer, key, _senderId, hold, _counters).Close();
             return ExitCodes.Startup;
         }
-        Forwarder.End end = Hold(path, mosh.Local, key, hold, ports, cancel, mosh);
+        Forwarder.End end = Hold(path, mosh.Local, key, hold, ports, cancel, mosh, upgrade);
         if (end == Forwarder.End.Lost)
         {
             return ExitLost;

@@ -21,6 +21,10 @@ public sealed class PunchCounters
     public long SealedSent;
     public long SealedReceived;
     public long SealedRejected;
+    public long UpgradeProbesSent;
+    public long SwitchOffersSent;
+    public long SwitchOffersReceived;
+    public long PathSwitches;
 
     public MetricSet ToMetrics()
     {
@@ -40,6 +44,10 @@ public sealed class PunchCounters
         set.AddCounter("sealed-sent", "Sealed control messages sent (the mosh key, its ack)", () => SealedSent);
         set.AddCounter("sealed-received", "Sealed control messages received that opened and were expected", () => SealedReceived);
         set.AddCounter("sealed-rejected", "Sealed-looking datagrams that did not open under the key, or were not expected", () => SealedRejected);
+        set.AddCounter("upgrade-probes", "Probes sent to the peer's direct candidates while a relayed path was held", () => UpgradeProbesSent);
+        set.AddCounter("switch-offers", "Offers sent to move a relayed path to a direct one that answered", () => SwitchOffersSent);
+        set.AddCounter("switch-offers-received", "The peer's offers to move a relayed path to a direct one, answered", () => SwitchOffersReceived);
+        set.AddCounter("switches", "Held paths moved from the relay to a direct path, both sides agreeing", () => PathSwitches);
         return set;
     }
 }

@@ -102,7 +102,7 @@ public struct PunchProbe
         }
         byte kind = datagram[5];
         byte family = datagram[24];
-        if (kind is < (byte)PunchProbeKind.Probe or > (byte)PunchProbeKind.Close || family is not (0 or 4 or 6))
+        if (kind is < (byte)PunchProbeKind.Probe or > (byte)PunchProbeKind.SwitchAnswer || family is not (0 or 4 or 6))
         {
             // Authentic but not of this version's making: ignore, never guess.
             return false;

@@ -24,7 +24,7 @@ internal sealed class FuzzRun
     public IReadOnlyList<string> Passed =>
         Output.Split('\n').Where(line => line.StartsWith("ok: ", StringComparison.Ordinal)).ToList();
 
-    /// <summary>Runs the script for one daemon ("aaaa" or "reflector") with COUNT packets. A run
+    /// <summary>Runs the script for one daemon ("aaaa", "reflector" or "socks") with COUNT packets. A run
     /// that overstays <paramref name="timeout"/> is asked to stop (SIGTERM: the script then
     /// cleans up) and reported with exit code -1.</summary>
     public static FuzzRun Start(string daemon, int count, TimeSpan timeout)

@@ -2,8 +2,8 @@ using Postern.Testing;
 
 namespace Postern.Fuzz.Integration.Tests;
 
-/// <summary>The short version of `make fuzz` (issue 8, "Bad input"): 50,000 random and mutated
-/// packets to each daemon through the real kernel paths, with every counter checked against what
+/// <summary>The short version of `make fuzz` (issue 8, "Bad input"; postern-socks from issue 11):
+/// 50,000 random and mutated packets to each daemon through the real kernel paths, with every counter checked against what
 /// was sent and what the kernel counted; then the daemon must still answer a real client, exit 0
 /// on SIGTERM and leave no rule. The checks themselves are in bench/fuzz.sh, so that the million
 /// packets of `make fuzz` and these 50,000 are held to the same account.</summary>
@@ -66,5 +66,27 @@ public sealed class FuzzTests
         Assert.True(run.Holds("reflector: postern-reflector still runs"), run.ToString());
         Assert.True(run.Holds("reflector: turnutils_stunclient gets its mapping"), run.ToString());
         Assert.True(run.Holds("postern-reflector exit status after SIGTERM (0 = 0)"), run.ToString());
+    }
+
+    [RootFact]
+    public void Postern_socks_survives_and_accounts_for_50000_bad_datagrams_and_bad_handshakes()
+    {
+        FuzzRun run = FuzzRun.Start("socks", Packets, Limit);
+
+        Assert.True(run.Failures.Count == 0, string.Join('\n', run.Failures) + "\n" + run);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Holds("socks-tcp: connections counted by postern-socks = opened"), run.ToString());
+        Assert.True(run.Holds("socks-tcp: one outcome per connection: connects + associations + refused + aborted = connections"), run.ToString());
+        Assert.True(run.Holds("socks-tcp: connections the server had not closed 3 s after the bytes ("), run.ToString());
+        Assert.True(run.Holds("socks-udp: the association stayed open through the datagrams (1 = 1)"), run.ToString());
+        Assert.True(run.Holds("socks-udp: every datagram sent reached the server's UDP layer"), run.ToString());
+        Assert.True(run.Holds("socks-udp: outcomes (relayed to the remote + dropped + refused by the kernel) + server UDP InErrors = datagrams sent"), run.ToString());
+        Assert.True(run.Holds("socks-udp: from the client's address, another port: all dropped as wrong-port"), run.ToString());
+        Assert.True(run.Holds("socks-udp: from another address: all dropped as not-client"), run.ToString());
+        Assert.True(run.Holds("socks-udp: the sink got every valid datagram"), run.ToString());
+        Assert.True(run.Holds("socks: postern-socks still runs"), run.ToString());
+        Assert.True(run.Holds("socks: curl gets a page through postern-socks (CONNECT)"), run.ToString());
+        Assert.True(run.Holds("socks: 5 datagrams echo through a UDP association (udppeer.py socks)"), run.ToString());
+        Assert.True(run.Holds("postern-socks exit status after SIGTERM (0 = 0)"), run.ToString());
     }
 }

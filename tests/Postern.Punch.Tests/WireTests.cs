@@ -53,6 +53,29 @@ public class PunchProbeTests
         Assert.False(forged);
     }
 
+    [Theory]
+    [InlineData(PunchProbeKind.Switch)]
+    [InlineData(PunchProbeKind.SwitchAnswer)]
+    public void The_switch_kinds_round_trip(PunchProbeKind kind)
+    {
+        var probe = new PunchProbe { Kind = kind, Sequence = 3, SenderId = 11, Nonce = 0xFEEDFACE };
+        byte[] datagram = new byte[PunchProbe.Length];
+        probe.Write(datagram, s_key);
+        Assert.True(PunchProbe.TryRead(datagram, s_key, out PunchProbe read, out _));
+        Assert.Equal(kind, read.Kind);
+        Assert.Equal(0xFEEDFACEUL, read.Nonce);
+    }
+
+    [Fact]
+    public void An_authentic_probe_of_an_unknown_kind_is_ignored_not_forged()
+    {
+        var probe = new PunchProbe { Kind = (PunchProbeKind)8, Nonce = 1 };
+        byte[] datagram = new byte[PunchProbe.Length];
+        probe.Write(datagram, s_key);
+        Assert.False(PunchProbe.TryRead(datagram, s_key, out _, out bool forged));
+        Assert.False(forged);
+    }
+
     [Fact]
     public void Another_magic_or_version_is_no_probe()
     {

@@ -28,6 +28,12 @@ Modes:
                           prints "relayed from IP:PORT TEXT" for each datagram the relay brings
                           (the SOCKS header's address), and at the end "echoes N" (how many came
                           back from DEST).
+  pinger DEST             from one socket on 127.0.0.1, sends "ping N" to DEST every --interval for
+                          --seconds, printing "pong N" for each that comes back (a flow whose
+                          local endpoint never changes), then "pongs N" (how many in all).
+  mirror DEST             from one socket on 127.0.0.1, sends "hello" to DEST every 0.5 s until a
+                          datagram arrives ("mirroring" is printed then), and from then on sends
+                          every datagram back to where it came from, for --seconds.
 """
 import argparse
 import struct
@@ -231,6 +237,63 @@ def socks(args):
     t.close()
 
 
+def pinger(args):
+    s = bound(0, "127.0.0.1")
+    destination = endpoint(args.destination)
+    say("pinging from %s:%d" % s.getsockname())
+    end = time.time() + args.seconds
+    next_ping = time.time()
+    sequence = 0
+    pongs = 0
+    while time.time() < end:
+        now = time.time()
+        if now >= next_ping:
+            try:
+                s.sendto(b"ping %d" % sequence, destination)
+            except OSError:
+                pass  # an ICMP error from an earlier datagram; the flow goes on
+            sequence += 1
+            next_ping += args.interval
+        ready, _, _ = select.select([s], [], [], max(0.0, min(next_ping, end) - time.time()))
+        if not ready:
+            continue
+        try:
+            data = s.recv(2048)
+        except OSError:
+            continue
+        if data.startswith(b"ping "):
+            pongs += 1
+            say("pong " + data[5:].decode(errors="replace"))
+    say("pongs %d" % pongs)
+
+
+def mirror(args):
+    s = bound(0, "127.0.0.1")
+    destination = endpoint(args.destination)
+    end = time.time() + args.seconds
+    mirroring = False
+    while time.time() < end:
+        if not mirroring:
+            try:
+                s.sendto(b"hello", destination)
+            except OSError:
+                pass
+        ready, _, _ = select.select([s], [], [], 0.5 if not mirroring else max(0.0, end - time.time()))
+        if not ready:
+            continue
+        try:
+            data, source = s.recvfrom(2048)
+        except OSError:
+            continue
+        if not mirroring:
+            mirroring = True
+            say("mirroring")
+        try:
+            s.sendto(data, source)
+        except OSError:
+            pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     modes = parser.add_subparsers(dest="mode", required=True)
@@ -280,6 +343,15 @@ def main():
     p.add_argument("--interval", type=float, default=0.1)
     p.add_argument("--listen", type=float, default=2.0)
     p.set_defaults(run=socks)
+    p = modes.add_parser("pinger")
+    p.add_argument("destination")
+    p.add_argument("--interval", type=float, default=0.1)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.set_defaults(run=pinger)
+    p = modes.add_parser("mirror")
+    p.add_argument("destination")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.set_defaults(run=mirror)
     args = parser.parse_args()
     args.run(args)
 
