@@ -73,6 +73,16 @@ done
 SERVICES=${SERVICES# }
 COMMANDS=${COMMANDS# }
 
+# Example files a built role ships for its user to copy (packaging/examples/<role>.<what>, e.g.
+# postern-dnsguard.bogus): to /usr/share/doc/postern/examples, on OpenWrt /usr/share/postern/examples.
+EXAMPLES=
+for role in $ROLES; do
+    for example in "$PACKAGING/examples/$role".*; do
+        [ -f "$example" ] && EXAMPLES="$EXAMPLES $example"
+    done
+done
+EXAMPLES=${EXAMPLES# }
+
 # RID to package architecture names: Debian's, rpm's, and OpenWrt's package architecture of the
 # generic target for that CPU (x86/64, armsr/armv8, armsr/armv7).
 case $RID in

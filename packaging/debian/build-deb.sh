@@ -43,6 +43,9 @@ done
 units=${units# }
 
 install -m 0644 "$here/copyright" "$doc/copyright"
+for example in $EXAMPLES; do
+    install -D -m 0644 "$example" "$doc/examples/${example##*/}"
+done
 # A binary-only package still owes a changelog; this one points at the history of the source.
 cat > "$work/changelog" <<CHANGELOG
 postern ($DEB_VERSION) unstable; urgency=medium

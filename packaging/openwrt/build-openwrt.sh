@@ -30,6 +30,9 @@ chmod 0644 "$root/usr/share/postern/control"
 for role in $ROLES; do
     install -m 0755 "$BIN/$role" "$root/usr/sbin/$role"
 done
+for example in $EXAMPLES; do
+    install -D -m 0644 "$example" "$root/usr/share/postern/examples/${example##*/}"
+done
 # roles.sh has checked that each service has both.
 for role in $SERVICES; do
     install -m 0755 "$here/$role.init" "$root/etc/init.d/$role"

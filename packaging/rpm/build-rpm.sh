@@ -16,6 +16,9 @@ for role in $SERVICES; do
 done
 rm -f "$PKG_OUT"/postern-*.rpm
 # HOME points into the build tree so that no ~/.rpmmacros of the user changes the result.
+# rpm refuses a macro with an empty body: no examples is %{nil}.
+examples=$EXAMPLES
+[ -n "$examples" ] || examples='%{nil}'
 HOME="$top" rpmbuild -bb --quiet --target "$RPM_ARCH" \
     --define "_topdir $top" \
     --define "_tmppath $top/tmp" \
@@ -27,6 +30,7 @@ HOME="$top" rpmbuild -bb --quiet --target "$RPM_ARCH" \
     --define "postern_release $PKG_RELEASE" \
     --define "postern_roles $ROLES" \
     --define "postern_services $SERVICES" \
+    --define "postern_examples $examples" \
     --define "postern_units ${units# }" \
     --define "postern_license $SPDX_LICENSE" \
     --define "postern_bin $BIN" \

@@ -44,7 +44,7 @@ public sealed class DnsGuardArgumentsTests
     [Fact]
     public void The_shipped_example_bogus_file_parses()
     {
-        string path = Path.Combine(Postern.Testing.Repository.Root, "packaging", "dnsguard", "bogus-example.txt");
+        string path = Path.Combine(Postern.Testing.Repository.Root, "packaging", "examples", "postern-dnsguard.bogus");
         DnsGuardServiceOptions? options = new DnsGuardArguments { BogusFiles = new[] { path } }.Build(out string? problem);
         Assert.Null(problem);
         Assert.True(options!.Policy.Bogus.Count > 0);

@@ -93,6 +93,13 @@ public sealed class DebPackageTests
             files.Keys.Where(p => p.StartsWith("/etc/default/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Contains("/usr/share/doc/postern/copyright", files.Keys);
         Assert.Contains("/usr/share/doc/postern/changelog.Debian.gz", files.Keys);
+        Assert.Contains("postern-dnsguard.bogus", _build.Examples); // the list below is not empty
+        Assert.Equal(_build.Examples.Select(e => "/usr/share/doc/postern/examples/" + e).Order(StringComparer.Ordinal),
+            files.Keys.Where(p => p.StartsWith("/usr/share/doc/postern/examples/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        foreach (string example in _build.Examples)
+        {
+            Assert.Equal(("-rw-r--r--", "root/root"), files["/usr/share/doc/postern/examples/" + example]);
+        }
 
         // Nothing but the roles in /usr/sbin, no debug files, and only the expected places.
         Assert.Equal(_build.Roles.Select(r => "/usr/sbin/" + r).Order(StringComparer.Ordinal),

@@ -44,7 +44,15 @@ public sealed class OpenWrtTests : IDisposable
         var files = entries.Where(e => e.Value.Mode[0] != 'd').Select(e => e.Key).ToHashSet();
         var expected = _build.Roles.Select(r => "/usr/sbin/" + r)
             .Concat(_build.Services.SelectMany(r => new[] { "/etc/init.d/" + r, "/etc/config/" + r }))
+            .Concat(_build.Examples.Select(e => "/usr/share/postern/examples/" + e))
             .Append("/lib/functions/postern.sh").Append("/usr/share/postern/control").Append("/usr/share/postern/LICENSE").ToHashSet();
+        Assert.NotEmpty(_build.Examples);
+        foreach (string example in _build.Examples)
+        {
+            Assert.Equal("-rw-r--r--", entries["/usr/share/postern/examples/" + example].Mode);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(PackageBuild.Packaging, "examples", example)),
+                File.ReadAllBytes(InRoot("/usr/share/postern/examples/" + example)));
+        }
         Assert.Equal(expected.Order(StringComparer.Ordinal), files.Order(StringComparer.Ordinal));
         foreach (string role in _build.Roles)
         {

@@ -27,6 +27,11 @@ public sealed class PackageBuild
             .ToArray()!;
         Services = Roles.Where(role => !RoleKinds.IsCommand(role)).ToArray();
         Commands = Roles.Where(RoleKinds.IsCommand).ToArray();
+        Examples = Directory.GetFiles(Path.Combine(Packaging, "examples"))
+            .Select(Path.GetFileName)
+            .Where(name => Roles.Any(role => name!.StartsWith(role + ".", StringComparison.Ordinal)))
+            .OrderBy(name => name, StringComparer.Ordinal)
+            .ToArray()!;
 
         Deb = Output($"postern_{DebVersion}_{DebArch}.deb");
         DebugDeb = Output($"postern-dbgsym_{DebVersion}_{DebArch}.deb");
@@ -56,6 +61,10 @@ public sealed class PackageBuild
 
     /// <summary>The built roles packaging/commands names: binary and man page only.</summary>
     public IReadOnlyList<string> Commands { get; }
+
+    /// <summary>The files of packaging/examples that belong to a built role (ROLE.WHAT): each
+    /// package carries exactly these, byte for byte.</summary>
+    public IReadOnlyList<string> Examples { get; }
 
     public string Deb { get; }
 

@@ -77,6 +77,11 @@ public sealed class RpmPackageTests
             expected.Add($"/usr/lib/systemd/system/{role}.service");
             expected.Add("/etc/sysconfig/" + role);
         }
+        Assert.NotEmpty(_build.Examples);
+        foreach (string example in _build.Examples)
+        {
+            expected.Add("/usr/share/doc/postern/examples/" + example);
+        }
         Assert.Equal(expected, new SortedSet<string>(Query("-qpl", _build.Rpm), StringComparer.Ordinal));
         Assert.Equal(expectedDebug, new SortedSet<string>(Query("-qpl", _build.DebugRpm), StringComparer.Ordinal));
         Assert.Equal(_build.Services.Select(r => "/etc/sysconfig/" + r).Order(StringComparer.Ordinal), Query("-qpc", _build.Rpm).Order(StringComparer.Ordinal));
