@@ -178,9 +178,12 @@ public sealed partial class PunchClient
                 Log.Info($"birthday probing, spraying side: random ports of {pair.Peer.Address} at {options.Punch.ProbeRate}/s");
             }
 
-            // Openers first, probes one round trip to the reflector later (at least 5 ms, at most
-            // 200): the peer's openers are out by then, so our probes do not poison its NAT.
-            double lead = Math.Clamp(pair.ServerRoundTrip.TotalMilliseconds, 5, 200);
+            // Openers first, probes one round trip to the reflector later, so that the peer's
+            // openers are out before our probes reach its NAT (a probe that gets there first is
+            // recorded by a NAT without an input firewall, and the peer's mapping then moves).
+            // At least MinimumOpenerLead: the two sides hear of the pairing at different times and
+            // a loaded host starts late (5 ms was lost to CI's load behind a double NAT); at most 200.
+            double lead = Math.Clamp(pair.ServerRoundTrip.TotalMilliseconds, PunchSettings.MinimumOpenerLead.TotalMilliseconds, 200);
             // A held path needs no linger: the forwarder answers the peer's probes itself.
             PunchSettings settings = options.Punch with
             {

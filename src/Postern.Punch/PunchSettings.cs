@@ -18,7 +18,11 @@ public sealed record PunchSettings
 
     /// <summary>The wait between the openers and the first probes, so that the peer's openers
     /// are out before our probes reach its NAT (set from the round trip to the reflector).</summary>
-    public TimeSpan OpenerLead { get; init; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan OpenerLead { get; init; } = MinimumOpenerLead;
+
+    /// <summary>The least opener lead of a punch: more than the skew of the two sides' starts on
+    /// a busy host (the round trip to the reflector raises it, up to 200 ms).</summary>
+    public static readonly TimeSpan MinimumOpenerLead = TimeSpan.FromMilliseconds(100);
 
     /// <summary>After the first confirmed path that is not LAN, the longest LAN candidates still get
     /// (<see cref="PathChoice.Grace"/>: twice the round trip, at least 10 ms, at most this).</summary>
