@@ -115,7 +115,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
                 NfqPacket descriptor = packets[i];
                 if ((uint)descriptor.PayloadOffset > (uint)buffer.Length || (uint)descriptor.PayloadLength > (uint)(buffer.Length - descriptor.PayloadOffset))
                 {
-                    Counters.Count(PassReason.Unparsed);
+                    Counters.CountUnreadable(fragment: false);
                     verdicts[i] = Interop.Interop.NF_ACCEPT;
                     continue;
                 }
@@ -127,7 +127,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
                 }
                 catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException)
                 {
-                    Counters.Count(PassReason.Unparsed);
+                    Counters.CountUnreadable(fragment: false);
                     verdicts[i] = Interop.Interop.NF_ACCEPT;
                 }
             }
@@ -136,26 +136,34 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
 
     private byte Judge(ReadOnlySpan<byte> packet, uint packetId, long now)
     {
-        if (UdpPacket.TryRead(packet, out UdpPacket udp) != UdpPacketError.None)
+        UdpPacketError error = UdpPacket.TryRead(packet, out UdpPacket udp);
+        if (error != UdpPacketError.None)
         {
-            Counters.Count(PassReason.Unparsed);
+            // A first fragment (the rules' port match takes no other): this gateway does not
+            // reassemble (no conntrack here), so no fragment holds the whole message.
+            Counters.CountUnreadable(error == UdpPacketError.Fragment);
             return Interop.Interop.NF_ACCEPT;
         }
         ReadOnlySpan<byte> payload = udp.Payload(packet);
         bool isResponse = payload.Length >= DnsHeader.Length && (payload[2] & 0x80) != 0;
-        if (!isResponse)
+        // The direction is the ports' (the rules queue only these two); the QR bit decides only
+        // between two servers that both use port 53. Whatever a direction's datagram is, it is
+        // counted there, so that every queued packet is in exactly one of the four counts.
+        bool fromServer = udp.SourcePort == DnsGuardRules.DnsPort && (udp.DestinationPort != DnsGuardRules.DnsPort || isResponse);
+        if (!fromServer)
         {
-            if (udp.DestinationPort == DnsGuardRules.DnsPort)
+            if (isResponse || !RecordQuery(packet, udp, payload, now))
             {
-                RecordQuery(packet, udp, payload, now);
+                Counters.CountUnreadableQuery();
             }
             return Interop.Interop.NF_ACCEPT;
         }
-        if (udp.SourcePort != DnsGuardRules.DnsPort)
+        Counters.CountAnswer();
+        if (!isResponse)
         {
+            Counters.Count(PassReason.Unparsed);
             return Interop.Interop.NF_ACCEPT;
         }
-        Counters.CountAnswer();
         ReadOnlySpan<byte> source = udp.SourceAddress(packet);
         if (_options.Servers.Count > 0 && !InServers(source))
         {
@@ -308,11 +316,12 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         return Math.Clamp((2 * profile.SmoothedRtt) + WindowSlackMicroseconds, MinHoldMs * 1000L, MaxHoldMs * 1000L);
     }
 
-    private void RecordQuery(ReadOnlySpan<byte> packet, UdpPacket udp, ReadOnlySpan<byte> payload, long now)
+    /// <summary>Keeps what the guard needs of a query; false when it is no readable query.</summary>
+    private bool RecordQuery(ReadOnlySpan<byte> packet, UdpPacket udp, ReadOnlySpan<byte> payload, long now)
     {
         if (DnsQuery.TryRead(payload, out DnsQuery dns) != DnsQueryError.None)
         {
-            return;
+            return false;
         }
         Counters.CountQuery();
         var server = AddressKey.From(udp.DestinationAddress(packet));
@@ -325,7 +334,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         if (same && query.State is Asked or Holding)
         {
             // A retransmission: its answer is still the first query's, timed from the first.
-            return;
+            return true;
         }
         query = new QueryRecord
         {
@@ -338,6 +347,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
             Question = question,
             SentAt = now,
         };
+        return true;
     }
 
     private int Slot(AddressKey server, AddressKey client, ushort port, ushort id)

@@ -16,6 +16,11 @@ public sealed record DnsGuardArguments
     public IReadOnlyList<string> Chains { get; init; } = new[] { "forward" };
     public IReadOnlyList<string> BogusFiles { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> AllowDomains { get; init; } = Array.Empty<string>();
+    /// <summary>Bytes of each queued packet read: a whole answer of the 4096-byte EDNS buffer
+    /// that clients offer, with its IP and UDP headers (the queue's default, 2048, cut larger
+    /// answers, which then passed unjudged and could not beat a held forgery).</summary>
+    public const uint AnswerCopyRange = 4096 + 256;
+
     public int HoldMs { get; init; }
     public IReadOnlyList<string> Servers { get; init; } = Array.Empty<string>();
     public ushort Queue { get; init; } = DefaultQueue;
@@ -56,7 +61,7 @@ public sealed record DnsGuardArguments
                 },
                 Queue = Queue,
             },
-            Queue = new NfqueueOptions { QueueMaxLength = QueueLength, ReceiveBufferBytes = SocketBuffer },
+            Queue = new NfqueueOptions { QueueMaxLength = QueueLength, ReceiveBufferBytes = SocketBuffer, CopyRange = AnswerCopyRange },
             RuleCheckInterval = RuleCheckInterval,
             IptablesProgram = Iptables,
         };

@@ -5,7 +5,7 @@ namespace Postern.DnsGuard;
 /// <summary>Why an answer passed without being judged.</summary>
 public enum PassReason
 {
-    /// <summary>Not a DNS message the guard could read (IP, UDP or DNS).</summary>
+    /// <summary>From port 53 but no DNS response the guard could read (QR clear, short, malformed).</summary>
     Unparsed,
     /// <summary>From a server outside --server.</summary>
     OtherServer,
@@ -42,6 +42,9 @@ public sealed class GuardCounters
     public static readonly string[] HoldNames = { "unlearned", "ttl", "opt", "rtt" };
 
     private long _queries;
+    private long _queriesUnreadable;
+    private long _unreadable;
+    private long _fragments;
     private long _answers;
     private long _accepted;
     private long _won;
@@ -53,6 +56,9 @@ public sealed class GuardCounters
     private readonly long[] _held = new long[HoldNames.Length];
 
     public long Queries => Volatile.Read(ref _queries);
+    public long QueriesUnreadable => Volatile.Read(ref _queriesUnreadable);
+    public long Unreadable => Volatile.Read(ref _unreadable);
+    public long Fragments => Volatile.Read(ref _fragments);
     public long Answers => Volatile.Read(ref _answers);
     public long Accepted => Volatile.Read(ref _accepted);
     public long Won => Volatile.Read(ref _won);
@@ -67,6 +73,18 @@ public sealed class GuardCounters
     public long Held(HoldReason reason) => Volatile.Read(ref _held[(int)reason]);
 
     internal void CountQuery() => _queries++;
+    internal void CountUnreadableQuery() => _queriesUnreadable++;
+    internal void CountUnreadable(bool fragment)
+    {
+        if (fragment)
+        {
+            _fragments++;
+        }
+        else
+        {
+            _unreadable++;
+        }
+    }
     internal void CountAnswer() => _answers++;
     internal void CountAccepted() => _accepted++;
     internal void CountWon(long waitedMicroseconds)
@@ -83,7 +101,10 @@ public sealed class GuardCounters
     public void AddTo(MetricSet metrics)
     {
         metrics.AddCounter("queries", "DNS queries seen going out (their time, ID and question are kept to judge the answers).", () => Queries);
-        metrics.AddCounter("answers", "DNS answers from port 53 read from the queue.", () => Answers);
+        metrics.AddCounter("queries-unreadable", "Datagrams to port 53 that are no readable DNS query (passed; nothing kept).", () => QueriesUnreadable);
+        metrics.AddCounter("unreadable", "Queued packets whose IP or UDP header could not be read (passed).", () => Unreadable);
+        metrics.AddCounter("fragments", "First fragments of a datagram, passed unjudged: no fragment holds the whole message (a gateway with conntrack reassembles before the guard).", () => Fragments);
+        metrics.AddCounter("answers", "Datagrams from port 53 read from the queue (answers, readable or not: each ends in exactly one of accepted, won, held, passed, dropped.bogus).", () => Answers);
         metrics.AddCounter("accepted", "Answers that matched their server's profile and were accepted at once.", () => Accepted);
         metrics.AddCounterFamily("held", "Answers held for the hold-on window, by what did not match the server's profile.", "reason", HoldNames, i => Held((HoldReason)i));
         metrics.AddCounter("won", "Answers accepted because they came after a held answer to the same query (the held one was dropped).", () => Won);

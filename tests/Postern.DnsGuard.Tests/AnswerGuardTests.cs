@@ -179,6 +179,8 @@ public sealed class AnswerGuardTests
         byte[] query = GuardPackets.Query("fuzz.example.test", 99, opt: true);
         byte[] answer = GuardPackets.Answer("fuzz.example.test", 99, RealTtl, opt: true, "203.0.113.5");
         int held = 0;
+        GuardCounters c = driver.Guard.Counters;
+        long before = c.Queries + c.QueriesUnreadable + c.Answers + c.Unreadable + c.Fragments;
         for (int i = 0; i < 20000; i++)
         {
             byte[] source = i % 3 == 0 ? query : answer;
@@ -194,8 +196,51 @@ public sealed class AnswerGuardTests
         }
         driver.TakeDue(releaseAll: true);
         Assert.Equal(0, driver.Guard.HeldNow);
+        Assert.Equal(before + 20000, c.Queries + c.QueriesUnreadable + c.Answers + c.Unreadable + c.Fragments);
+        long passed = Enum.GetValues<PassReason>().Sum(c.Passed);
+        Assert.Equal(c.Answers, c.Accepted + c.Won + Enum.GetValues<HoldReason>().Where(r => r != HoldReason.None).Sum(c.Held) + passed + c.Dropped(DropReason.Bogus));
         Assert.True(driver.Guard.Counters.Passed(PassReason.Unparsed) > 1000);
         Assert.True(driver.Guard.Counters.Dropped(DropReason.Bogus) > 0);
+    }
+
+    [Fact]
+    public void Every_queued_packet_is_counted_once_by_its_direction_whatever_it_carries()
+    {
+        GuardDriver driver = new();
+        GuardCounters counters = driver.Guard.Counters;
+        // From port 53 with QR clear (a mutated answer): an answer that is unparsed, not a query.
+        byte[] notAResponse = GuardPackets.Wrap(4, GuardPackets.Message("q.example.test", 1, response: false, opt: false, DnsType.A, Array.Empty<byte[]>()),
+            toServer: false, ttl: 60);
+        Assert.Equal(Accept, driver.Feed(notAResponse));
+        Assert.Equal((1L, 1L, 0L), (counters.Answers, counters.Passed(PassReason.Unparsed), counters.Queries));
+        // To port 53 with QR set, and to port 53 with no DNS header: no readable query.
+        byte[] responseToServer = GuardPackets.Wrap(4, GuardPackets.Message("q.example.test", 2, response: true, opt: false, DnsType.A, Array.Empty<byte[]>()),
+            toServer: true, ttl: 64);
+        Assert.Equal(Accept, driver.Feed(responseToServer));
+        Assert.Equal(Accept, driver.Feed(GuardPackets.Wrap(4, new byte[] { 1, 2, 3 }, toServer: true, ttl: 64)));
+        Assert.Equal((2L, 0L, 1L), (counters.QueriesUnreadable, counters.Queries, counters.Answers));
+        // An IP header that does not read: neither direction.
+        byte[] broken = GuardPackets.Query("q.example.test", 3, opt: false);
+        broken[0] = 0x35;
+        Assert.Equal(Accept, driver.Feed(broken));
+        Assert.Equal(1, counters.Unreadable);
+    }
+
+    [Fact]
+    public void Between_two_servers_on_port_53_the_qr_bit_tells_the_query_from_the_answer()
+    {
+        GuardDriver driver = new();
+        byte[] query = GuardPackets.Query("s.example.test", 7, opt: false);
+        byte[] answer = GuardPackets.Answer("s.example.test", 7, 60, opt: false, "192.0.2.1");
+        // An old resolver's query-source port 53: both datagrams have 53 at both ends.
+        query[20] = 0;
+        query[21] = 53;
+        answer[22] = 0;
+        answer[23] = 53;
+        driver.Feed(query);
+        Assert.Equal(1, driver.Guard.Counters.Queries);
+        Assert.Equal(NfqueueLoop.Held, driver.Feed(answer));
+        Assert.Equal((1L, 1L), (driver.Guard.Counters.Answers, driver.Guard.Counters.Held(HoldReason.Unlearned)));
     }
 
     [Fact]
