@@ -7,7 +7,9 @@ namespace Postern.DnsGuard.Integration.Tests;
 /// <summary>Four hosts in a row, each routing to the next:
 /// <code>
 ///   client 192.0.2.2 --- 192.0.2.1 [gateway] 198.51.100.1 --- 198.51.100.2 [injector] 203.0.113.1 --- 203.0.113.2 upstream
+///   2001:db8:2::2        2001:db8:2::1    2001:db8:51::1       2001:db8:51::2     2001:db8:113::1     2001:db8:113::2
 /// </code>
+/// (the upstream also has 203.0.113.3 and 2001:db8:113::3, for the fuzzing responder).
 /// The upstream answers every name under example.test (A 192.0.2.80, AAAA 2001:db8::80; dnsmasq
 /// behind a proxy that delays each answer by <see cref="RealDelayMs"/>). The injector watches the
 /// queries that reach it and, for names under blocked.example.test, sends a forged answer spoofed
@@ -17,7 +19,13 @@ namespace Postern.DnsGuard.Integration.Tests;
 public sealed partial class GuardLab : IDisposable
 {
     public const string ClientV4 = "192.0.2.2";
+    public const string ClientV6 = "2001:db8:2::2";
     public const string UpstreamV4 = "203.0.113.2";
+    public const string UpstreamV6 = "2001:db8:113::2";
+
+    /// <summary>The upstream's second addresses, where <see cref="StartFuzzResponder"/> answers.</summary>
+    public const string FuzzV4 = "203.0.113.3";
+    public const string FuzzV6 = "2001:db8:113::3";
     public const string RealV4 = "192.0.2.80";
     public const string RealV6 = "2001:db8::80";
     public const int RealDelayMs = 80;
@@ -33,15 +41,21 @@ public sealed partial class GuardLab : IDisposable
             Gateway = _lab.AddHost("dnsguard-gw");
             Injector = _lab.AddHost("dnsguard-inj");
             Upstream = _lab.AddHost("dnsguard-up");
-            _lab.Link(Client, ClientV4 + "/24", Gateway, "192.0.2.1/24");
-            (_, string injectorSide) = _lab.Link(Gateway, "198.51.100.1/24", Injector, "198.51.100.2/24");
-            _lab.Link(Injector, "203.0.113.1/24", Upstream, UpstreamV4 + "/24");
+            _lab.Link(Client, new[] { ClientV4 + "/24", ClientV6 + "/64" }, Gateway, new[] { "192.0.2.1/24", "2001:db8:2::1/64" });
+            (_, string injectorSide) = _lab.Link(Gateway, new[] { "198.51.100.1/24", "2001:db8:51::1/64" },
+                Injector, new[] { "198.51.100.2/24", "2001:db8:51::2/64" });
+            _lab.Link(Injector, new[] { "203.0.113.1/24", "2001:db8:113::1/64" },
+                Upstream, new[] { UpstreamV4 + "/24", FuzzV4 + "/24", UpstreamV6 + "/64", FuzzV6 + "/64" });
             Gateway.EnableForwarding();
             Injector.EnableForwarding();
             Client.Check("ip", "route", "add", "default", "via", "192.0.2.1");
+            Client.Check("ip", "-6", "route", "add", "default", "via", "2001:db8:2::1");
             Gateway.Check("ip", "route", "add", "203.0.113.0/24", "via", "198.51.100.2");
+            Gateway.Check("ip", "-6", "route", "add", "2001:db8:113::/64", "via", "2001:db8:51::2");
             Injector.Check("ip", "route", "add", "192.0.2.0/24", "via", "198.51.100.1");
+            Injector.Check("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "2001:db8:51::1");
             Upstream.Check("ip", "route", "add", "default", "via", "203.0.113.1");
+            Upstream.Check("ip", "-6", "route", "add", "default", "via", "2001:db8:113::1");
 
             BackgroundProcess dnsmasq = Upstream.Start("dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
                 "--listen-address=" + (injector ? "127.0.0.1" : UpstreamV4), "--bind-interfaces", "--port=" + (injector ? "5353" : "53"),
@@ -129,6 +143,56 @@ public sealed partial class GuardLab : IDisposable
 
     [GeneratedRegex(@"^(\S+?)\.\s+\d+\s+IN\s+(?:A|AAAA)\s+(\S+)$")]
     private static partial Regex AnswerLine();
+
+    /// <summary>fuzzdns.py's responder on the upstream's <paramref name="address"/> port 53: a
+    /// fuzzed answer to every datagram (see the script).</summary>
+    public BackgroundProcess StartFuzzResponder(string address, int seed)
+    {
+        BackgroundProcess responder = Upstream.Start("/usr/bin/python3", Script("fuzzdns.py"), "responder", address,
+            seed.ToString(CultureInfo.InvariantCulture));
+        Require(responder.WaitForOutput("ready", TimeSpan.FromSeconds(20)), "the fuzzing responder did not start", responder);
+        CommandResult warm = Client.Run(TimeSpan.FromSeconds(20), "/usr/bin/python3", Script("fuzzdns.py"), "warm", address);
+        if (warm.ExitCode != 0)
+        {
+            responder.Dispose();
+            throw new InvalidOperationException($"{address} cannot be reached from the client: {warm.Output}{warm.Error}");
+        }
+        return responder;
+    }
+
+    /// <summary>fuzzdns.py's client: <paramref name="count"/> queries (most valid, some mutated) to
+    /// <paramref name="address"/> from the client, and the answers counted; its key=value line.</summary>
+    public Dictionary<string, long> RunFuzzClient(string address, int count, int rate, int seed)
+    {
+        CommandResult result = Client.Run(TimeSpan.FromSeconds(60 + (count / rate)), "/usr/bin/python3", Script("fuzzdns.py"), "client", address,
+            count.ToString(CultureInfo.InvariantCulture), rate.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException("the fuzzing client failed: " + result.Output);
+        }
+        return ParseCounts(result.Output.Trim().Split('\n')[^1]);
+    }
+
+    /// <summary>"key=value key=value" as a dictionary.</summary>
+    public static Dictionary<string, long> ParseCounts(string line) =>
+        line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('='))
+            .ToDictionary(pair => pair[0], pair => long.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
+    /// <summary>The non-zero loss counters (discards, errors, no routes, buffer overruns) of each
+    /// host's kernel, for a test's failure message: where a datagram went missing.</summary>
+    public string LossCounters()
+    {
+        var lines = new List<string>();
+        foreach ((string name, Netns host) in new[] { ("client", Client), ("gateway", Gateway), ("injector", Injector), ("upstream", Upstream) })
+        {
+            IEnumerable<string> counters = host.Run("nstat", "-asz").Output.Split('\n')
+                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length >= 2 && f[1] != "0" && Regex.IsMatch(f[0], "Discard|Error|Drop|Fail|NoRoute|Overflow|Prune|Unknown"))
+                .Select(f => f[0] + "=" + f[1]);
+            lines.Add($"{name}: {string.Join(' ', counters)}");
+        }
+        return string.Join('\n', lines);
+    }
 
     public BackgroundProcess StartGuard(params string[] arguments)
     {
