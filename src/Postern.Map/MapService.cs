@@ -350,6 +350,12 @@ public sealed class MapService : IRole, IDisposable
             Log.Info("gateway: not asked for an IPv6 --bind (PCP over IPv6 is not built); STUN only");
             return;
         }
+        if (IPAddress.IsLoopback(Options.Bind.Address))
+        {
+            // No gateway maps a loopback port; asking the default route's would send off the host.
+            Log.Info("gateway: not asked for a loopback --bind; STUN only");
+            return;
+        }
         IPAddress? gateway = Options.Gateway ?? DefaultRoute.Gateway();
         if (gateway is null)
         {
