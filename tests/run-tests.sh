@@ -55,7 +55,8 @@ for project in $projects; do
     skipped=$((skipped + $(counter "$counters" notExecuted)))
 done
 
-# The names and first message lines of the failed tests, so the last lines of a CI log say which.
+# The names and messages of the failed tests (long ones cut in the middle), so the last lines of
+# a CI log say which failed and why.
 python=/usr/bin/python3; [ -x "$python" ] || python=python3
 list_failures() {
     local trx
@@ -68,8 +69,15 @@ for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
     if r.get("outcome") in ("Passed", "NotExecuted"):
         continue
     message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
-    first = message.splitlines()[0][:300] if message else "(no message)"
-    print(f"FAILED {r.get('testName')} ({r.get('outcome')}, {r.get('duration')}): {first}")
+    lines = message.splitlines() or ["(no message)"]
+    print(f"FAILED {r.get('testName')} ({r.get('outcome')}, {r.get('duration')}): {lines[0][:300]}")
+    # A message that carries a process's output ("did not punch:\n...") says why in its last
+    # lines; the rest is left to the TRX, so that a CI log's short tail still holds them.
+    rest = lines[1:]
+    if len(rest) > 12:
+        rest = [f"... {len(rest) - 10} lines left out (the TRX has them) ..."] + rest[-10:]
+    for line in rest:
+        print("    " + line[:240])
 PY
     done
 }

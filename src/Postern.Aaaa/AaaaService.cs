@@ -27,7 +27,6 @@ public sealed class AaaaService : IRole, IDisposable
     // The rule check has its own: Stop ends it before the rules go, so it never puts them back.
     private readonly CancellationTokenSource _stopRuleCheck = new();
     private Thread? _ruleCheck;
-    private long _rulesRepaired;
     private Ipv6RouteWatch? _routeWatch;
     private bool _rulesInstalled;
 
@@ -130,39 +129,17 @@ public sealed class AaaaService : IRole, IDisposable
         }
         if (_options.RuleCheckInterval > 0)
         {
-            _ruleCheck = new Thread(CheckRules) { Name = "rule-check", IsBackground = true };
+            _ruleCheck = new Thread(() => _rules.RepairEvery(TimeSpan.FromSeconds(_options.RuleCheckInterval), _stopRuleCheck.Token))
+            {
+                Name = "rule-check",
+                IsBackground = true,
+            };
             _ruleCheck.Start();
         }
         Status = $"hooked {string.Join(',', _options.Rules.Chains.Select(AaaaRules.ChainName))} " +
                  $"({string.Join('+', _options.Rules.Families.Select(f => f == IpFamily.Ipv4 ? "IPv4" : "IPv6"))}), " +
                  $"queue{(_loops.Count > 1 ? "s" : "")} {DescribeQueues()}, answering {string.Join(',', _options.Policy.QueryTypes.Select(Wire.DnsType.Name))}" +
                  $" with NODATA{(_options.Policy.IncludeSoa ? $" + SOA (negative TTL {_options.Policy.NegativeTtl}s)" : "")}; {_rules.Rules.Count} rules tagged {_rules.Tag}";
-    }
-
-    /// <summary>Every --rule-check-interval seconds: are the rules all there? Those someone
-    /// else removed are put back (and only those), with one line saying so.</summary>
-    private void CheckRules()
-    {
-        TimeSpan interval = TimeSpan.FromSeconds(_options.RuleCheckInterval);
-        while (!_stopRuleCheck.Token.WaitHandle.WaitOne(interval))
-        {
-            RuleRepair repair;
-            try
-            {
-                repair = _rules.Repair();
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException)
-            {
-                // A check that cannot run must not end the process that answers DNS.
-                Log.Warning($"cannot check the rules: {e.Message}");
-                continue;
-            }
-            Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
-            if (repair.Describe() is { } line)
-            {
-                Log.Warning(line);
-            }
-        }
     }
 
     private void StopRuleCheck()
@@ -203,7 +180,7 @@ public sealed class AaaaService : IRole, IDisposable
         Metrics.AddCounter("unparseable", "Netlink messages that did not parse.", () => SumLoops(l => l.Unparseable));
         Metrics.AddCounter("unrecovered", "Packet messages whose id could not be read, so no verdict could be given.", () => SumLoops(l => l.Unrecovered));
         Metrics.AddCounter("startup-accepted", "Packets read and accepted while the queue was being bound.", () => SumLoops(l => l.StartupAccepted));
-        Metrics.AddCounter("rules-repaired", "Rules found missing (removed by someone else) and reinstalled by the periodic check.", () => Interlocked.Read(ref _rulesRepaired));
+        Metrics.AddCounter("rules-repaired", "Rules found missing (removed by someone else) and reinstalled by the periodic check.", () => _rules.Reinstalled);
         Metrics.AddCounter("allocated-bytes", "Bytes the process has allocated on the managed heap since it started.", () => GC.GetTotalAllocatedBytes());
     }
 

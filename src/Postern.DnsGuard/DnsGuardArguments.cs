@@ -1,4 +1,3 @@
-using Postern.Aaaa;
 using Postern.Netfilter;
 using Postern.Wire;
 

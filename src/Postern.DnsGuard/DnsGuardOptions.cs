@@ -1,4 +1,3 @@
-using Postern.Aaaa;
 using Postern.Wire;
 
 namespace Postern.DnsGuard;

@@ -20,7 +20,6 @@ public sealed class DnsGuardService : IRole, IDetailedReport, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _stopRuleCheck = new();
     private Thread? _ruleCheck;
-    private long _rulesRepaired;
     private bool _rulesInstalled;
 
     public DnsGuardService(DnsGuardServiceOptions options)
@@ -87,7 +86,11 @@ public sealed class DnsGuardService : IRole, IDetailedReport, IDisposable
         _thread.Start();
         if (_options.RuleCheckInterval > 0)
         {
-            _ruleCheck = new Thread(CheckRules) { Name = "rule-check", IsBackground = true };
+            _ruleCheck = new Thread(() => _rules.RepairEvery(TimeSpan.FromSeconds(_options.RuleCheckInterval), _stopRuleCheck.Token))
+            {
+                Name = "rule-check",
+                IsBackground = true,
+            };
             _ruleCheck.Start();
         }
         DnsGuardOptions policy = _options.Policy;
@@ -96,29 +99,6 @@ public sealed class DnsGuardService : IRole, IDetailedReport, IDisposable
                  $"hold {(policy.HoldMs > 0 ? policy.HoldMs + " ms" : "learned per server")}, {policy.Bogus.Count} listed prefixes, " +
                  $"{policy.AllowDomains.Count} allowed domains, {(policy.Servers.Count > 0 ? policy.Servers.Count + " server prefixes" : "every server")}; " +
                  $"{_rules.Rules.Count} rules tagged {_rules.Tag}";
-    }
-
-    private void CheckRules()
-    {
-        TimeSpan interval = TimeSpan.FromSeconds(_options.RuleCheckInterval);
-        while (!_stopRuleCheck.Token.WaitHandle.WaitOne(interval))
-        {
-            RuleRepair repair;
-            try
-            {
-                repair = _rules.Repair();
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException)
-            {
-                Log.Warning($"cannot check the rules: {e.Message}");
-                continue;
-            }
-            Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
-            if (repair.Describe() is { } line)
-            {
-                Log.Warning(line);
-            }
-        }
     }
 
     private void AddMetrics()
@@ -133,7 +113,7 @@ public sealed class DnsGuardService : IRole, IDetailedReport, IDisposable
         Metrics.AddCounter("verdict-errors", "Verdict sends that failed for good (after the retries).", () => _loop?.VerdictErrors ?? 0);
         Metrics.AddCounter("verdicts-lost", "Packets whose verdict could not be sent.", () => _loop?.VerdictsLost ?? 0);
         Metrics.AddCounter("handler-errors", "Batches whose handling threw (what was not answered was accepted).", () => _loop?.HandlerErrors ?? 0);
-        Metrics.AddCounter("rules-repaired", "Rules found missing (removed by someone else) and reinstalled by the periodic check.", () => Interlocked.Read(ref _rulesRepaired));
+        Metrics.AddCounter("rules-repaired", "Rules found missing (removed by someone else) and reinstalled by the periodic check.", () => _rules.Reinstalled);
     }
 
     private long Kernel(Func<QueueKernelStats, long> read) =>

@@ -29,7 +29,6 @@ public sealed class MapService : IRole, IDisposable
     private string _lastProblem = "no check yet";
     private readonly RuleSet? _rules;
     private bool _rulesInstalled;
-    private long _rulesRepaired;
     private GatewayClient? _gateway;
     private GatewayGrant? _grant;
     private bool _gatewayBehindNat;
@@ -51,9 +50,10 @@ public sealed class MapService : IRole, IDisposable
         });
         if (options.ForwardTo is not null)
         {
-            _rules = ForwardRules.For(options, new Iptables(options.Iptables));
+            RuleSet rules = ForwardRules.For(options, new Iptables(options.Iptables));
+            _rules = rules;
             Metrics.AddCounter("rules-repaired", "--forward-to rules found missing (removed by someone else) and reinstalled by a check.",
-                () => Interlocked.Read(ref _rulesRepaired));
+                () => rules.Reinstalled);
         }
         if (options.Hook is { } hook)
         {
@@ -244,7 +244,6 @@ public sealed class MapService : IRole, IDisposable
             return;
         }
         RuleRepair repair = _rules.Repair();
-        Interlocked.Add(ref _rulesRepaired, repair.Reinstalled);
         if (repair.Describe() is { } line)
         {
             Log.Warning(line);

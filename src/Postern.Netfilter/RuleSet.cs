@@ -1,3 +1,5 @@
+using Postern.Hosting;
+
 namespace Postern.Netfilter;
 
 /// <summary>The rules one instance owns. Every rule carries the instance's comment tag, is
@@ -9,6 +11,7 @@ public sealed class RuleSet
     private readonly List<FirewallRule> _installed = new();
 
     private readonly IReadOnlyList<RulePlace> _cleanupPlaces;
+    private long _reinstalled;
 
     /// <param name="cleanupPlaces">Every table and chain the role may ever put a rule in, whatever
     /// this instance's options: stale rules are looked for there too (an earlier run may have been
@@ -31,6 +34,10 @@ public sealed class RuleSet
     public string Tag { get; }
 
     public IReadOnlyList<FirewallRule> Rules { get; }
+
+    /// <summary>Rules <see cref="Repair"/> found missing and inserted again, over this set's life
+    /// (a role's rules-repaired counter).</summary>
+    public long Reinstalled => Interlocked.Read(ref _reinstalled);
 
     /// <summary>The commands <see cref="Install"/> would run, for --dry-run.</summary>
     public IEnumerable<string> Describe() =>
@@ -97,7 +104,33 @@ public sealed class RuleSet
                 error ??= $"cannot insert {Iptables.Render(_iptables.Program(rule.Family), rule.Arguments("-I"))}: {insert.Error}";
             }
         }
+        Interlocked.Add(ref _reinstalled, reinstalled);
         return new RuleRepair(Rules.Count, missing, reinstalled, error);
+    }
+
+    /// <summary>Every <paramref name="interval"/> until <paramref name="stop"/>: are the rules all
+    /// there? Those someone else removed are put back (and only those), with one line saying so.
+    /// A check that cannot run is logged and the next one tried: it must never end the process
+    /// whose traffic the rules carry. For a thread of the role's own.</summary>
+    public void RepairEvery(TimeSpan interval, CancellationToken stop)
+    {
+        while (!stop.WaitHandle.WaitOne(interval))
+        {
+            RuleRepair repair;
+            try
+            {
+                repair = Repair();
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException)
+            {
+                Log.Warning($"cannot check the rules: {e.Message}");
+                continue;
+            }
+            if (repair.Describe() is { } line)
+            {
+                Log.Warning(line);
+            }
+        }
     }
 
     /// <summary>iptables' exit code for "no such rule" (-C, -D); 2 is a bad argument, 4 a resource

@@ -573,9 +573,11 @@ public sealed unsafe class UdpRelay : IDisposable
                 return;
             }
             _stopped = true;
-            foreach (UdpAssociation? association in _slots)
+            // By index: End empties the slot, and a List's enumerator fails once its list is
+            // written to (the test host's "Collection was modified" crash at a stop).
+            for (int slot = 0; slot < _slots.Count; slot++)
             {
-                if (association is not null)
+                if (_slots[slot] is { } association)
                 {
                     End(association, idle: false);
                 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Postern.Aaaa;
 using Postern.Hosting;
+using Postern.Netfilter;
 
 // postern-aaaa: wiring only. The command line becomes AaaaArguments, which the role library
 // validates; Postern.Hosting runs the service (signals, readiness, stats, metrics, exit codes).
@@ -83,27 +84,8 @@ root.SetAction(result =>
     }
 
     using var service = new AaaaService(options);
-    if (result.GetValue(dryRun))
-    {
-        foreach (string command in service.Rules.Describe())
-        {
-            Console.Out.WriteLine(command);
-        }
-        return ExitCodes.Ok;
-    }
-    if (result.GetValue(cleanup))
-    {
-        string? missing = AaaaService.CheckPrerequisites(options, cleanupOnly: true);
-        if (missing is not null)
-        {
-            Log.Error(missing);
-            return ExitCodes.Startup;
-        }
-        int removed = service.Rules.RemoveStale();
-        Log.Info($"removed {removed} rule(s) tagged {service.Rules.Tag}");
-        return ExitCodes.Ok;
-    }
-    return ServiceHost.Run(service, hostOptions);
+    return RuleCommands.Run(service.Rules, result.GetValue(dryRun), result.GetValue(cleanup), () => AaaaService.CheckPrerequisites(options, cleanupOnly: true))
+        ?? ServiceHost.Run(service, hostOptions);
 });
 
 return HostCommandLine.Invoke(root, args);

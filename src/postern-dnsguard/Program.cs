@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Postern.DnsGuard;
 using Postern.Hosting;
+using Postern.Netfilter;
 
 // postern-dnsguard: wiring only. The command line becomes DnsGuardArguments, which the role
 // library validates; Postern.Hosting runs the service (signals, readiness, stats, exit codes).
@@ -66,27 +67,8 @@ root.SetAction(result =>
     }
 
     using var service = new DnsGuardService(options);
-    if (result.GetValue(dryRun))
-    {
-        foreach (string command in service.Rules.Describe())
-        {
-            Console.Out.WriteLine(command);
-        }
-        return ExitCodes.Ok;
-    }
-    if (result.GetValue(cleanup))
-    {
-        string? missing = DnsGuardService.CheckPrerequisites(options);
-        if (missing is not null)
-        {
-            Log.Error(missing);
-            return ExitCodes.Startup;
-        }
-        int removed = service.Rules.RemoveStale();
-        Log.Info($"removed {removed} rule(s) tagged {service.Rules.Tag}");
-        return ExitCodes.Ok;
-    }
-    return ServiceHost.Run(service, hostOptions);
+    return RuleCommands.Run(service.Rules, result.GetValue(dryRun), result.GetValue(cleanup), () => DnsGuardService.CheckPrerequisites(options))
+        ?? ServiceHost.Run(service, hostOptions);
 });
 
 return HostCommandLine.Invoke(root, args);

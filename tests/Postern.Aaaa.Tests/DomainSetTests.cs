@@ -1,3 +1,5 @@
+using Postern.Wire;
+
 namespace Postern.Aaaa.Tests;
 
 /// <summary>The --except-domain list: which names it takes, and that a name matches itself and

@@ -1,4 +1,4 @@
-namespace Postern.Aaaa;
+namespace Postern.Wire;
 
 /// <summary>Domains whose names, and every name below them, keep their real answers. Lookups take
 /// a name in lower-case presentation form and try it and each parent: no allocation.</summary>
