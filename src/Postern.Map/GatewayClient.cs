@@ -10,8 +10,11 @@ namespace Postern.Map;
 /// <summary>Asks the gateway for a mapping of the bound port: PCP MAP first (RFC 6887), NAT-PMP
 /// (RFC 6886) when the gateway speaks only that, each as allowed. Requests go from an ephemeral
 /// port to the gateway's 5351, are retransmitted 250 ms, 500 ms, 1 s, 2 s apart (RFC 6886 section
-/// 3.1's schedule, cut to 4 tries so that STUN takes over within 4 s of a silent gateway), and every datagram that is not
-/// the answer (another source, truncated, another opcode, port or nonce) is counted and ignored.</summary>
+/// 3.1's schedule, cut to 4 tries so that STUN takes over within 4 s of a silent gateway), and every
+/// datagram that is not the answer (truncated, another opcode, port or nonce) is counted and
+/// ignored. The socket is connected to the gateway's 5351: the kernel then delivers only the
+/// gateway's datagrams, and an ICMP port unreachable from a gateway with no server there comes
+/// back as ECONNREFUSED, which ends the exchange at once (RFC 6886 sections 3.1 and 3.8).</summary>
 public sealed class GatewayClient : IDisposable
 {
     public static readonly TimeSpan InitialRetransmit = TimeSpan.FromMilliseconds(250);
@@ -39,8 +42,18 @@ public sealed class GatewayClient : IDisposable
         RandomNumberGenerator.Fill(_nonce);
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         IPAddress local = bind.Address.Equals(IPAddress.Any) || bind.AddressFamily != AddressFamily.InterNetwork ? IPAddress.Any : bind.Address;
-        _socket.Bind(new IPEndPoint(local, 0));
-        ClientAddress = local.Equals(IPAddress.Any) ? SourceTowards(_gateway) : local;
+        try
+        {
+            _socket.Bind(new IPEndPoint(local, 0));
+            _socket.Connect(_gateway);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+        // Connecting chose the source address towards the gateway: PCP's client address.
+        ClientAddress = ((IPEndPoint)_socket.LocalEndPoint!).Address;
     }
 
     public IPEndPoint Gateway => _gateway;
@@ -59,11 +72,16 @@ public sealed class GatewayClient : IDisposable
     /// <summary>Set when an answer's epoch showed the gateway lost its state (the mapping was made again).</summary>
     public bool LastEpochReset { get; private set; }
 
+    /// <summary>Set when the last <see cref="Map"/> ended on an ICMP port unreachable: nothing
+    /// serves PCP or NAT-PMP on the gateway's 5351.</summary>
+    public bool LastUnreachable { get; private set; }
+
     /// <summary>Maps (or renews) the port for <paramref name="lifetime"/>; null when no allowed
     /// protocol got a grant (each refusal or silence is logged and counted).</summary>
     public GatewayGrant? Map(uint lifetime)
     {
         LastEpochReset = false;
+        LastUnreachable = false;
         GatewayGrant? previous = _last;
         bool renewal = previous is not null;
         foreach (GatewayProtocol protocol in Protocols)
@@ -77,6 +95,11 @@ public sealed class GatewayClient : IDisposable
                 continue;
             }
             GatewayGrant? grant = protocol == GatewayProtocol.Pcp ? MapPcp(lifetime) : MapNatPmp(lifetime);
+            if (LastUnreachable)
+            {
+                // PCP and NAT-PMP share the port: the other protocol would be refused the same way.
+                break;
+            }
             if (grant is null)
             {
                 continue;
@@ -228,16 +251,23 @@ public sealed class GatewayClient : IDisposable
     private delegate bool Accept(ReadOnlySpan<byte> datagram);
 
     /// <summary>Sends <paramref name="request"/> and retransmits it until <paramref name="accept"/>
-    /// takes a datagram from the gateway's 5351; false (a timeout, counted) when none came.</summary>
+    /// takes a datagram from the gateway's 5351; false when none came (a timeout, counted) or the
+    /// gateway refused the port (ICMP port unreachable, counted, <see cref="LastUnreachable"/> set).</summary>
     private bool Exchange(GatewayProtocol protocol, ReadOnlySpan<byte> request, Accept accept)
     {
-        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
         TimeSpan wait = InitialRetransmit;
+        var readable = new List<Socket>(1);
+        var failed = new List<Socket>(1);
         for (int attempt = 0; attempt < Attempts; attempt++, wait *= 2)
         {
             try
             {
-                _socket.SendTo(request, SocketFlags.None, _gateway);
+                _socket.Send(request, SocketFlags.None);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                // The refusal of an earlier datagram, reported on this send.
+                return Unreachable(protocol);
             }
             catch (SocketException e)
             {
@@ -248,24 +278,32 @@ public sealed class GatewayClient : IDisposable
             TimeSpan until = Now + wait;
             while (Now < until)
             {
+                // A pending ICMP error wakes poll with POLLERR only, which Poll(SelectRead) does not
+                // report: ask for both.
+                readable.Clear();
+                readable.Add(_socket);
+                failed.Clear();
+                failed.Add(_socket);
                 int micros = (int)Math.Max(1000, (until - Now).TotalMicroseconds);
-                if (!_socket.Poll(micros, SelectMode.SelectRead))
+                Socket.Select(readable, null, failed, micros);
+                if (readable.Count == 0 && failed.Count == 0)
                 {
                     continue;
                 }
                 int received;
                 try
                 {
-                    received = _socket.ReceiveFrom(_buffer, ref from);
+                    received = _socket.Receive(_buffer, SocketFlags.None);
                 }
-                catch (SocketException)
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
                 {
-                    // ICMP port unreachable from an earlier send: nothing listens there.
-                    continue;
+                    return Unreachable(protocol);
                 }
-                if (!from.Equals(_gateway))
+                catch (SocketException e)
                 {
-                    _counters.AddWrongSource();
+                    // Another ICMP error (host or network unreachable on the way): the schedule
+                    // goes on, as for a lost datagram.
+                    Log.Info($"gateway: {HostEndpoint.Format(_gateway)}: {e.Message}");
                     continue;
                 }
                 if (accept(_buffer.AsSpan(0, received)))
@@ -279,13 +317,16 @@ public sealed class GatewayClient : IDisposable
         return false;
     }
 
-    /// <summary>The source address the kernel picks towards <paramref name="target"/> (a
-    /// connected UDP socket sends nothing).</summary>
-    private static IPAddress SourceTowards(IPEndPoint target)
+    /// <summary>RFC 6886 section 3.1: an ICMP port unreachable for 5351 ends the retransmissions,
+    /// the gateway does not serve the protocol (section 3.8: a router that is no NAT gateway
+    /// answers so, "typically ... merely by not having an open socket listening"). Not
+    /// remembered: the next full check asks again, in one round trip.</summary>
+    private bool Unreachable(GatewayProtocol protocol)
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Connect(target);
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
+        _counters.AddUnreachable(protocol);
+        LastUnreachable = true;
+        Log.Info($"gateway: {HostEndpoint.Format(_gateway)} answered ICMP port unreachable: it serves neither PCP nor NAT-PMP");
+        return false;
     }
 
     public void Dispose() => _socket.Dispose();

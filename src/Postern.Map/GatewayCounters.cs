@@ -14,10 +14,10 @@ public sealed class GatewayCounters
     private readonly long[] _renewals = new long[2];
     private readonly long[] _epochResets = new long[2];
     private readonly long[] _timeouts = new long[2];
+    private readonly long[] _unreachable = new long[2];
     private readonly long[] _natPmpRefused = new long[s_natPmpResults.Length];
     private readonly long[] _pcpRefused = new long[s_pcpResults.Length];
     private long _ignored;
-    private long _wrongSource;
 
     public long Requests(GatewayProtocol protocol) => Volatile.Read(ref _requests[(int)protocol]);
     public long Granted(GatewayProtocol protocol) => Volatile.Read(ref _granted[(int)protocol]);
@@ -25,12 +25,12 @@ public sealed class GatewayCounters
     public long EpochResets(GatewayProtocol protocol) => Volatile.Read(ref _epochResets[(int)protocol]);
     public long Timeouts(GatewayProtocol protocol) => Volatile.Read(ref _timeouts[(int)protocol]);
 
+    /// <summary>Requests answered with ICMP port unreachable: nothing listens on the gateway's 5351.</summary>
+    public long Unreachable(GatewayProtocol protocol) => Volatile.Read(ref _unreachable[(int)protocol]);
+
     /// <summary>Datagrams from the gateway that were no answer to the request (truncated, malformed,
     /// another opcode, nonce or port): ignored.</summary>
     public long Ignored => Volatile.Read(ref _ignored);
-
-    /// <summary>Datagrams from another address or port than the gateway's 5351: ignored.</summary>
-    public long WrongSource => Volatile.Read(ref _wrongSource);
 
     public long NatPmpRefused(ushort result) => Volatile.Read(ref _natPmpRefused[NatPmpIndex(result)]);
     public long PcpRefused(byte result) => Volatile.Read(ref _pcpRefused[PcpIndex(result)]);
@@ -46,8 +46,8 @@ public sealed class GatewayCounters
     }
     public void AddEpochReset(GatewayProtocol protocol) => Interlocked.Increment(ref _epochResets[(int)protocol]);
     public void AddTimeout(GatewayProtocol protocol) => Interlocked.Increment(ref _timeouts[(int)protocol]);
+    public void AddUnreachable(GatewayProtocol protocol) => Interlocked.Increment(ref _unreachable[(int)protocol]);
     public void AddIgnored() => Interlocked.Increment(ref _ignored);
-    public void AddWrongSource() => Interlocked.Increment(ref _wrongSource);
     public void AddNatPmpRefused(ushort result) => Interlocked.Increment(ref _natPmpRefused[NatPmpIndex(result)]);
     public void AddPcpRefused(byte result) => Interlocked.Increment(ref _pcpRefused[PcpIndex(result)]);
 
@@ -63,10 +63,11 @@ public sealed class GatewayCounters
             metrics.AddCounter(name + "-renewals", $"{name} mappings renewed at half their lifetime.", () => Renewals(protocol));
             metrics.AddCounter(name + "-epoch-resets", $"{name} answers whose epoch showed the gateway lost its mappings (mapped again).", () => EpochResets(protocol));
             metrics.AddCounter(name + "-timeouts", $"{name} requests the gateway never answered.", () => Timeouts(protocol));
+            metrics.AddCounter(name + "-unreachable", $"{name} requests answered with ICMP port unreachable (no server on the gateway's 5351; STUN at once).",
+                () => Unreachable(protocol));
         }
         metrics.AddCounterFamily("natpmp-refused", "NAT-PMP requests refused, by result code.", "result", s_natPmpResults, i => Volatile.Read(ref _natPmpRefused[i]));
         metrics.AddCounterFamily("pcp-refused", "PCP requests refused, by result code.", "result", s_pcpResults, i => Volatile.Read(ref _pcpRefused[i]));
         metrics.AddCounter("gateway-ignored", "Datagrams from the gateway that were no answer to the request sent (ignored).", () => Ignored);
-        metrics.AddCounter("gateway-wrong-source", "Datagrams on the gateway socket from another address or port (ignored).", () => WrongSource);
     }
 }

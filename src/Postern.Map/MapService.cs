@@ -386,7 +386,7 @@ public sealed class MapService : IRole, IDisposable
         if (grant is null)
         {
             Log.Info($"gateway: {HostEndpoint.Format(_gateway.Gateway)} granted no {ProtocolName} mapping of port {Options.Bind.Port}" +
-                     (_servers.Length > 0 ? "; STUN instead" : ""));
+                     (_gateway.LastUnreachable ? " (no server there)" : "") + (_servers.Length > 0 ? "; STUN instead" : ""));
             lock (_gate)
             {
                 _grant = null;

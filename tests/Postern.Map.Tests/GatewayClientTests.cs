@@ -7,8 +7,9 @@ using Xunit;
 
 namespace Postern.Map.Tests;
 
-/// <summary>The client against a scripted gateway on loopback: what it sends, and that every
-/// datagram that is not the answer is counted and ignored.</summary>
+/// <summary>The client against a scripted gateway on loopback: what it sends, that every datagram
+/// that is not the answer is counted and ignored, and that a port with no server ends the exchange
+/// at once.</summary>
 public sealed class GatewayClientTests
 {
     /// <summary>A gateway on 127.0.0.1 (an ephemeral port) that answers each request with what
@@ -117,7 +118,8 @@ public sealed class GatewayClientTests
         Assert.Equal(GatewayProtocol.Pcp, grant.Protocol);
         Assert.Equal(IPEndPoint.Parse("203.0.113.1:40000"), grant.External);
         Assert.Equal(TimeSpan.FromSeconds(7200), grant.Lifetime);
-        Assert.Equal(1, counters.WrongSource);
+        // The stranger's answer (external port 2) never reaches the connected socket; the wrong
+        // nonce and the truncated answer are read and ignored.
         Assert.Equal(2, counters.Ignored);
         Assert.Equal(1, counters.Granted(GatewayProtocol.Pcp));
         Assert.Equal(0, counters.Requests(GatewayProtocol.NatPmp));
@@ -183,6 +185,33 @@ public sealed class GatewayClientTests
         Assert.Equal(0, counters.Renewals(GatewayProtocol.Pcp));
     }
 
+    /// <summary>RFC 6886 section 3.1: an ICMP port unreachable for 5351 ends the retransmissions.
+    /// Loopback answers a closed UDP port so (and rate-limits no ICMP there).</summary>
+    [Theory]
+    [InlineData(new[] { GatewayProtocol.Pcp, GatewayProtocol.NatPmp })]
+    [InlineData(new[] { GatewayProtocol.NatPmp })]
+    public void AClosedPortEndsTheExchangeAtOnceWithoutRetransmissions(GatewayProtocol[] protocols)
+    {
+        int closed;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closed = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+        var counters = new GatewayCounters();
+        using var client = new GatewayClient(IPAddress.Loopback, MapProtocol.Udp, new IPEndPoint(IPAddress.Any, 40000), protocols, counters, closed);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.Null(client.Map(7200));
+        // One round trip, well under the first retransmission (250 ms).
+        Assert.True(clock.Elapsed < GatewayClient.InitialRetransmit, clock.Elapsed.ToString());
+        Assert.True(client.LastUnreachable);
+        Assert.Equal(1, counters.Unreachable(protocols[0]));
+        Assert.Equal(0, counters.Timeouts(GatewayProtocol.Pcp) + counters.Timeouts(GatewayProtocol.NatPmp));
+        // The other protocol shares the port and is not asked.
+        Assert.Equal(1, counters.Requests(GatewayProtocol.Pcp) + counters.Requests(GatewayProtocol.NatPmp));
+    }
+
     [Fact]
     public void ASilentGatewayTimesOutWithinTheBoundedRetransmissions()
     {
@@ -194,6 +223,8 @@ public sealed class GatewayClientTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
         Assert.Equal(1, counters.Timeouts(GatewayProtocol.Pcp));
         Assert.Equal(1, counters.Timeouts(GatewayProtocol.NatPmp));
+        Assert.False(client.LastUnreachable);
+        Assert.Equal(0, counters.Unreachable(GatewayProtocol.Pcp) + counters.Unreachable(GatewayProtocol.NatPmp));
         // 4 PCP tries, 4 NAT-PMP external-address tries.
         lock (gateway.Requests)
         {
