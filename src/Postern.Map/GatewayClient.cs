@@ -141,7 +141,12 @@ public sealed class GatewayClient : IDisposable
         }
         _last = null;
         GatewayGrant? answer = held.Protocol == GatewayProtocol.Pcp ? MapPcp(0, delete: true) : MapNatPmp(0, delete: true);
-        return answer is not null;
+        if (answer is null)
+        {
+            return false;
+        }
+        _counters.AddDeleted(held.Protocol);
+        return true;
     }
 
     private GatewayGrant? MapPcp(uint lifetime, bool delete = false)

@@ -15,6 +15,7 @@ public sealed class GatewayCounters
     private readonly long[] _epochResets = new long[2];
     private readonly long[] _timeouts = new long[2];
     private readonly long[] _unreachable = new long[2];
+    private readonly long[] _deleted = new long[2];
     private readonly long[] _natPmpRefused = new long[s_natPmpResults.Length];
     private readonly long[] _pcpRefused = new long[s_pcpResults.Length];
     private long _ignored;
@@ -27,6 +28,9 @@ public sealed class GatewayCounters
 
     /// <summary>Requests answered with ICMP port unreachable: nothing listens on the gateway's 5351.</summary>
     public long Unreachable(GatewayProtocol protocol) => Volatile.Read(ref _unreachable[(int)protocol]);
+
+    /// <summary>Mappings deleted on stop, the deletion confirmed by the gateway.</summary>
+    public long Deleted(GatewayProtocol protocol) => Volatile.Read(ref _deleted[(int)protocol]);
 
     /// <summary>Datagrams from the gateway that were no answer to the request (truncated, malformed,
     /// another opcode, nonce or port): ignored.</summary>
@@ -47,6 +51,7 @@ public sealed class GatewayCounters
     public void AddEpochReset(GatewayProtocol protocol) => Interlocked.Increment(ref _epochResets[(int)protocol]);
     public void AddTimeout(GatewayProtocol protocol) => Interlocked.Increment(ref _timeouts[(int)protocol]);
     public void AddUnreachable(GatewayProtocol protocol) => Interlocked.Increment(ref _unreachable[(int)protocol]);
+    public void AddDeleted(GatewayProtocol protocol) => Interlocked.Increment(ref _deleted[(int)protocol]);
     public void AddIgnored() => Interlocked.Increment(ref _ignored);
     public void AddNatPmpRefused(ushort result) => Interlocked.Increment(ref _natPmpRefused[NatPmpIndex(result)]);
     public void AddPcpRefused(byte result) => Interlocked.Increment(ref _pcpRefused[PcpIndex(result)]);
@@ -65,6 +70,7 @@ public sealed class GatewayCounters
             metrics.AddCounter(name + "-timeouts", $"{name} requests the gateway never answered.", () => Timeouts(protocol));
             metrics.AddCounter(name + "-unreachable", $"{name} requests answered with ICMP port unreachable (no server on the gateway's 5351; STUN at once).",
                 () => Unreachable(protocol));
+            metrics.AddCounter(name + "-deleted", $"{name} mappings deleted on stop (lifetime 0, confirmed by the gateway).", () => Deleted(protocol));
         }
         metrics.AddCounterFamily("natpmp-refused", "NAT-PMP requests refused, by result code.", "result", s_natPmpResults, i => Volatile.Read(ref _natPmpRefused[i]));
         metrics.AddCounterFamily("pcp-refused", "PCP requests refused, by result code.", "result", s_pcpResults, i => Volatile.Read(ref _pcpRefused[i]));

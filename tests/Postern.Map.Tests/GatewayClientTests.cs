@@ -145,7 +145,9 @@ public sealed class GatewayClientTests
         Assert.NotNull(client.Map(60));
         Assert.Equal(1, counters.Renewals(GatewayProtocol.NatPmp));
         Assert.Equal(1, counters.Requests(GatewayProtocol.Pcp));
+        Assert.Equal(0, counters.Deleted(GatewayProtocol.NatPmp));
         Assert.True(client.Delete());
+        Assert.Equal(1, counters.Deleted(GatewayProtocol.NatPmp));
         byte[] last;
         lock (gateway.Requests)
         {
