@@ -46,13 +46,15 @@ endif
 # wireguard-go, wireguard-tools, openvpn and openssl (its certificates), mosh and tmux (the mosh
 # client's terminal) are the real peers of postern-punch's tunnel tests; conntrack flushes a lab
 # NAT's table to change its mapping. miniupnpd (UPnP IGD, NAT-PMP, PCP), natpmpc and miniupnpc
-# are the gateway and the reference clients for postern-map's gateway protocols.
+# are the gateway and the reference clients for postern-map's gateway protocols: the nftables
+# build of miniupnpd, named so that apt does not pick the iptables one, and nft, which makes the
+# chains it adds its rules to (tests/Postern.Testing/MiniUpnpd.cs).
 DEB_PACKAGES := build-essential pkg-config libnetfilter-queue-dev libmnl-dev iptables iproute2 \
                 dnsutils dnsperf dnsmasq-base socat procps kmod linux-perf dpkg-dev rpm lintian help2man man-db systemd strace coturn stun-server dante-server curl prometheus python3 python3-socks \
                 clang-14 binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
                 libnetfilter-queue-dev:arm64 libmnl-dev:arm64 \
                 wireguard-go wireguard-tools openvpn openssl mosh tmux conntrack \
-                miniupnpd natpmpc miniupnpc
+                miniupnpd miniupnpd-nftables nftables natpmpc miniupnpc
 # Packaging targets (deb, rpm, openwrt) live beside the packaging files.
 -include packaging/packaging.mk
 

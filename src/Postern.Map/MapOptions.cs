@@ -9,6 +9,8 @@ public sealed record MapOptions
     public const int MaxKeepaliveSeconds = 3600;
     public const int MaxCheckEvery = 10_000;
     public const int MaxHookTimeoutSeconds = 3600;
+    public const int MinLeaseSeconds = 2;
+    public const int MaxLeaseSeconds = 86400;
 
     public MapProtocol Protocol { get; init; } = MapProtocol.Udp;
 
@@ -45,6 +47,15 @@ public sealed record MapOptions
     /// when no server answers yet, instead of exiting with status 1.</summary>
     public bool KeepTrying { get; init; }
 
+    /// <summary>Who is asked for a mapping before STUN, in order (PCP, then NAT-PMP); empty for STUN only.</summary>
+    public IReadOnlyList<GatewayProtocol> GatewayProtocols { get; init; } = new[] { GatewayProtocol.Pcp, GatewayProtocol.NatPmp };
+
+    /// <summary>The gateway to ask; null for the IPv4 default route's gateway.</summary>
+    public IPAddress? Gateway { get; init; }
+
+    /// <summary>The lifetime asked of the gateway; renewed at half what it grants.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(7200);
+
     /// <summary>One sentence on what is wrong, or null.</summary>
     public string? Validate()
     {
@@ -52,9 +63,18 @@ public sealed record MapOptions
         {
             return $"--bind: port {Bind.Port} is out of range (1 to 65535)";
         }
-        if (Servers.Count == 0)
+        if (Servers.Count == 0 && GatewayProtocols.Count == 0)
         {
-            return "--server: at least one STUN server is needed (HOST[:PORT])";
+            return "--server: at least one STUN server is needed (HOST[:PORT]) when no gateway protocol is asked";
+        }
+        if (Lease < TimeSpan.FromSeconds(MinLeaseSeconds) || Lease > TimeSpan.FromSeconds(MaxLeaseSeconds))
+        {
+            return $"--lease: {Lease.TotalSeconds:0} is out of range ({MinLeaseSeconds} to {MaxLeaseSeconds} seconds)";
+        }
+        if (Gateway is { } gateway && (gateway.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork ||
+                                       gateway.Equals(IPAddress.Any) || gateway.Equals(IPAddress.Broadcast)))
+        {
+            return $"--gateway: {gateway} is not a unicast IPv4 address (NAT-PMP and PCP are asked of the IPv4 gateway)";
         }
         if (Keepalive < TimeSpan.FromSeconds(1) || Keepalive > TimeSpan.FromSeconds(MaxKeepaliveSeconds))
         {

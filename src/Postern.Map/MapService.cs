@@ -29,6 +29,10 @@ public sealed class MapService : IRole, IDisposable
     private string _lastProblem = "no check yet";
     private readonly RuleSet? _rules;
     private bool _rulesInstalled;
+    private GatewayClient? _gateway;
+    private GatewayGrant? _grant;
+    private bool _gatewayBehindNat;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
     public MapService(MapOptions options)
     {
@@ -37,6 +41,7 @@ public sealed class MapService : IRole, IDisposable
             throw new ArgumentException(problem, nameof(options));
         }
         Options = options;
+        GatewayCounters.AddTo(Metrics);
         Counters.AddTo(Metrics, () => Current?.Public.Port ?? 0, () => Filtering switch
         {
             NatFiltering.Open => 1,
@@ -67,6 +72,20 @@ public sealed class MapService : IRole, IDisposable
     public MapOptions Options { get; }
 
     public MapCounters Counters { get; } = new();
+
+    public GatewayCounters GatewayCounters { get; } = new();
+
+    /// <summary>The gateway's grant currently held (PCP or NAT-PMP), null when none.</summary>
+    public GatewayGrant? Grant
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _grant;
+            }
+        }
+    }
 
     public MetricSet Metrics { get; } = new("map");
 
@@ -115,6 +134,11 @@ public sealed class MapService : IRole, IDisposable
                 {
                     return $"{ProtocolName} port {Options.Bind.Port}: no mapping yet ({_lastProblem})";
                 }
+                if (_grant is { } grant && !_gatewayBehindNat)
+                {
+                    return string.Create(CultureInfo.InvariantCulture,
+                        $"{current}; mapped by the gateway {HostEndpoint.Format(_gateway!.Gateway)} over {grant.ProtocolName}, lifetime {grant.Lifetime.TotalSeconds} s, renewed at half");
+                }
                 return $"{current}; mapping {MapPolicy.Describe(_mapping)}, inbound {MapPolicy.Describe(_filtering)}" +
                        (MapPolicy.IsUsable(_mapping) ? "" : "; others cannot reach it, retrying") +
                        string.Create(CultureInfo.InvariantCulture, $"; keepalive every {Options.Keepalive.TotalSeconds} s");
@@ -147,10 +171,11 @@ public sealed class MapService : IRole, IDisposable
                 throw new StartupException(e.Message, e);
             }
         }
+        OpenGateway();
         bool usable;
         try
         {
-            usable = FullCheck();
+            usable = AskGateway() || FullCheck();
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied or SocketError.AddressNotAvailable)
         {
@@ -194,6 +219,7 @@ public sealed class MapService : IRole, IDisposable
         _hook?.Dispose();
         CloseChannels();
         RemoveRules();
+        DeleteGatewayMapping();
     }
 
     private void RemoveRules()
@@ -238,15 +264,56 @@ public sealed class MapService : IRole, IDisposable
         throw new IOException($"{server.Host} has no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address (the family of --bind)");
     }
 
+    /// <summary>STUN keeps the mapping when the gateway granted none, and also when the gateway
+    /// is itself behind another NAT (its external address is private).</summary>
+    private bool StunActive
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _grant is null || _gatewayBehindNat;
+            }
+        }
+    }
+
     private void Run()
     {
         int keepalives = 0;
-        while (!_stop.Wait(Options.Keepalive))
+        TimeSpan nextKeepalive = _clock.Elapsed + Options.Keepalive;
+        while (true)
         {
+            TimeSpan due = StunActive ? nextKeepalive : TimeSpan.MaxValue;
+            if (Grant is { } held && held.RenewAt < due)
+            {
+                due = held.RenewAt;
+            }
+            TimeSpan wait = due == TimeSpan.MaxValue ? Options.Keepalive : due - _clock.Elapsed;
+            if (_stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait))
+            {
+                break;
+            }
             try
             {
-                bool due = ++keepalives % Options.CheckEvery == 0;
-                if (!Keepalive() || due)
+                if (Grant is { } grant && _clock.Elapsed >= grant.RenewAt)
+                {
+                    RenewGateway();
+                }
+                if (!StunActive || _clock.Elapsed < nextKeepalive)
+                {
+                    continue;
+                }
+                nextKeepalive = _clock.Elapsed + Options.Keepalive;
+                bool full = ++keepalives % Options.CheckEvery == 0;
+                if (Grant is null && _gateway is not null && (full || _servers.Length == 0) && AskGateway())
+                {
+                    continue;
+                }
+                if (_servers.Length == 0)
+                {
+                    continue;
+                }
+                if (!Keepalive() || full)
                 {
                     FullCheck();
                     RepairRules();
@@ -267,6 +334,166 @@ public sealed class MapService : IRole, IDisposable
                 CloseChannels();
             }
         }
+    }
+
+    /// <summary>Finds the gateway to ask (--gateway, else the IPv4 default route's), unless no
+    /// gateway protocol is allowed or --bind is IPv6 (NAT-PMP and PCP are asked over IPv4 here).</summary>
+    private void OpenGateway()
+    {
+        if (Options.GatewayProtocols.Count == 0)
+        {
+            return;
+        }
+        if (Options.Bind.AddressFamily != AddressFamily.InterNetwork)
+        {
+            Log.Info("gateway: not asked for an IPv6 --bind (PCP over IPv6 is not built); STUN only");
+            return;
+        }
+        if (IPAddress.IsLoopback(Options.Bind.Address))
+        {
+            // No gateway maps a loopback port; asking the default route's would send off the host.
+            Log.Info("gateway: not asked for a loopback --bind; STUN only");
+            return;
+        }
+        IPAddress? gateway = Options.Gateway ?? DefaultRoute.Gateway();
+        if (gateway is null)
+        {
+            Log.Info("gateway: no IPv4 default route (and no --gateway); STUN only");
+            return;
+        }
+        try
+        {
+            _gateway = new GatewayClient(gateway, Options.Protocol, Options.Bind, Options.GatewayProtocols, GatewayCounters);
+        }
+        catch (SocketException e)
+        {
+            Log.Warning($"gateway: cannot ask {gateway}: {e.Message}; STUN only");
+        }
+    }
+
+    private uint LeaseSeconds => (uint)Options.Lease.TotalSeconds;
+
+    /// <summary>Asks the gateway for a mapping; true when it granted one whose external address is
+    /// public (then STUN is not needed). A grant whose external address is private (the gateway is
+    /// behind another NAT) is held and renewed, and STUN still learns the public endpoint.</summary>
+    private bool AskGateway()
+    {
+        if (_gateway is null)
+        {
+            return false;
+        }
+        GatewayGrant? grant = _gateway.Map(LeaseSeconds);
+        if (grant is null)
+        {
+            Log.Info($"gateway: {HostEndpoint.Format(_gateway.Gateway)} granted no {ProtocolName} mapping of port {Options.Bind.Port}" +
+                     (_gateway.LastUnreachable ? " (no server there)" : "") + (_servers.Length > 0 ? "; STUN instead" : ""));
+            lock (_gate)
+            {
+                _grant = null;
+                _gatewayBehindNat = false;
+            }
+            return false;
+        }
+        return TakeGrant(grant, renewal: false);
+    }
+
+    /// <summary>Renews the held grant at half its lifetime; a refused or unanswered renewal falls
+    /// back to STUN at once.</summary>
+    private void RenewGateway()
+    {
+        GatewayGrant? before = Grant;
+        GatewayGrant? grant = _gateway!.Map(LeaseSeconds);
+        if (grant is null)
+        {
+            Log.Warning($"gateway: renewal of {ProtocolName} port {Options.Bind.Port} failed" + (_servers.Length > 0 ? "; STUN instead" : "; retrying"));
+            lock (_gate)
+            {
+                _grant = null;
+                _gatewayBehindNat = false;
+            }
+            if (_servers.Length > 0)
+            {
+                FullCheck();
+            }
+            return;
+        }
+        bool renewal = !_gateway.LastEpochReset && before is not null;
+        Log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"gateway: {grant.ProtocolName} {(renewal ? "renewed" : "mapped again")}: {ProtocolName} {HostEndpoint.Format(grant.External)} for {grant.Lifetime.TotalSeconds} s"));
+        TakeGrant(grant, renewal);
+    }
+
+    private bool TakeGrant(GatewayGrant grant, bool renewal)
+    {
+        bool behindNat = !IsPublic(grant.External.Address);
+        bool wasBehindNat;
+        lock (_gate)
+        {
+            wasBehindNat = _gatewayBehindNat;
+            _grant = grant;
+            _gatewayBehindNat = behindNat;
+        }
+        if (!renewal)
+        {
+            Log.Notice(string.Create(CultureInfo.InvariantCulture,
+                $"gateway: {grant.ProtocolName} mapped {ProtocolName} {HostEndpoint.Format(grant.External)} -> {_gateway!.ClientAddress}:{Options.Bind.Port} " +
+                $"for {grant.Lifetime.TotalSeconds} s (asked {LeaseSeconds} s) by {HostEndpoint.Format(_gateway.Gateway)}"));
+        }
+        if (behindNat)
+        {
+            if (!wasBehindNat)
+            {
+                Log.Notice($"gateway: its external address {grant.External.Address} is not public: the gateway is behind another NAT; " +
+                           "the mapping is kept and STUN learns the public endpoint");
+            }
+            return false;
+        }
+        var mapping = new Mapping(Options.Protocol, grant.External, new IPEndPoint(_gateway!.ClientAddress, Options.Bind.Port));
+        // Stale STUN state goes: the gateway's mapping is explicit, open to every host.
+        CloseChannels();
+        return Take(mapping, _gateway.Gateway, NatMapping.EndpointIndependent, NatFiltering.Open, null, null);
+    }
+
+    /// <summary>Whether an external address is on the Internet: not RFC 1918, shared (RFC 6598),
+    /// loopback, link-local or unspecified. The documentation ranges count as public (they are
+    /// the labs' Internet).</summary>
+    public static bool IsPublic(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return !address.IsIPv6LinkLocal && !address.IsIPv6UniqueLocal && !IPAddress.IsLoopback(address) && !address.Equals(IPAddress.IPv6Any);
+        }
+        Span<byte> b = stackalloc byte[4];
+        address.TryWriteBytes(b, out _);
+        return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+                 (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] >= 224);
+    }
+
+    /// <summary>On stop: lifetime 0 for the held grant (RFC 6886 section 3.4, RFC 6887 section 15).</summary>
+    private void DeleteGatewayMapping()
+    {
+        if (_gateway is null)
+        {
+            return;
+        }
+        if (Grant is { } grant)
+        {
+            bool deleted = _gateway.Delete();
+            lock (_gate)
+            {
+                _grant = null;
+            }
+            if (deleted)
+            {
+                Log.Info($"gateway: {grant.ProtocolName} mapping {ProtocolName} {HostEndpoint.Format(grant.External)} deleted");
+            }
+            else
+            {
+                Log.Warning($"gateway: {grant.ProtocolName} mapping {ProtocolName} {HostEndpoint.Format(grant.External)} not confirmed deleted; it lapses after its lifetime");
+            }
+        }
+        _gateway.Dispose();
+        _gateway = null;
     }
 
     /// <summary>One Binding request on the kept path; false when it needs a full check (no path,
@@ -308,6 +535,14 @@ public sealed class MapService : IRole, IDisposable
     private bool FullCheck()
     {
         Counters.AddCheck();
+        if (_servers.Length == 0)
+        {
+            lock (_gate)
+            {
+                _lastProblem = $"the gateway granted no mapping of {ProtocolName} port {Options.Bind.Port} and no --server is given";
+            }
+            return false;
+        }
         StunAnswer? first = null;
         int index = 0;
         for (; index < _servers.Length && first is null; index++)
@@ -538,5 +773,6 @@ public sealed class MapService : IRole, IDisposable
         }
         _hook?.Dispose();
         CloseChannels();
+        _gateway?.Dispose();
     }
 }

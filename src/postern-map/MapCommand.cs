@@ -28,7 +28,7 @@ internal sealed class MapCommand
     public Option<string[]> Server { get; } = new("--server", "-s")
     {
         Description = "STUN server HOST[:PORT] (port 3478 unless given; IPv6 in brackets); give it again for more, tried in " +
-                      "order. A server with an RFC 5780 other address (postern-reflector --alternate) also verifies inbound [required]",
+                      "order. A server with an RFC 5780 other address (postern-reflector --alternate) also verifies inbound; needed unless the gateway maps the port (PCP, NAT-PMP)",
         HelpName = "HOST[:PORT]",
         AllowMultipleArgumentsPerToken = false,
     };
@@ -90,17 +90,40 @@ internal sealed class MapCommand
                       "symmetric NAT), instead of exiting with status 1",
     };
 
+    public Option<string> GatewayProtocols { get; } = new("--gateway-protocols")
+    {
+        Description = "Ask the gateway for the mapping first, with these protocols in this order, before STUN: a comma-separated " +
+                      "list of pcp (RFC 6887) and natpmp (RFC 6886), or none for STUN only",
+        HelpName = "LIST",
+        DefaultValueFactory = _ => "pcp,natpmp",
+    };
+
+    public Option<IPAddress?> Gateway { get; } = new("--gateway", "-g")
+    {
+        Description = "The gateway to ask (PCP, NAT-PMP), an IPv4 address; the default route's gateway unless given",
+        HelpName = "IP",
+        CustomParser = ParseGateway,
+    };
+
+    public Option<int> Lease { get; } = new("--lease")
+    {
+        Description = "The mapping lifetime asked of the gateway, in seconds; renewed at half what it grants, deleted on stop",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => (int)s_defaults.Lease.TotalSeconds,
+    };
+
     public HostCommandLine Host { get; } = new();
 
     public RootCommand Build()
     {
         var root = new RootCommand(
-            "postern-map: keeps a port open behind NAT and says where it is. Learns the public address and port of --bind " +
-            "from STUN servers, keeps the mapping alive, checks it again every --check keepalives and on any error, verifies " +
+            "postern-map: keeps a port open behind NAT and says where it is. Asks the gateway for a mapping of --bind first " +
+            "(PCP, then NAT-PMP; renewed at half its lifetime, deleted on stop); when the gateway grants none, or is itself behind " +
+            "another NAT, learns the public address and port from STUN servers, keeps the mapping alive, checks it again every --check keepalives and on any error, verifies " +
             "that a host never contacted can reach it (RFC 5780), refuses a mapping that depends on the destination, and " +
             "runs --hook with NATMap's arguments whenever the public endpoint changes. Ready once the first mapping is known. " +
             "Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
-        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, ForwardTo, KeepTrying, DryRun, Cleanup })
+        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, GatewayProtocols, Gateway, Lease, ForwardTo, KeepTrying, DryRun, Cleanup })
         {
             root.Options.Add(option);
         }
@@ -133,6 +156,10 @@ internal sealed class MapCommand
             }
             servers.Add((host, port));
         }
+        if (!TryParseGatewayProtocols(result.GetValue(GatewayProtocols) ?? "", out List<GatewayProtocol> protocols, out problem))
+        {
+            return null;
+        }
         problem = null;
         return new MapOptions
         {
@@ -146,7 +173,53 @@ internal sealed class MapCommand
             StunTimeout = TimeSpan.FromSeconds(result.GetValue(StunTimeout)),
             KeepTrying = result.GetValue(KeepTrying),
             ForwardTo = result.GetValue(ForwardTo),
+            GatewayProtocols = protocols,
+            Gateway = result.GetValue(Gateway),
+            Lease = TimeSpan.FromSeconds(result.GetValue(Lease)),
         };
+    }
+
+    /// <summary>"pcp,natpmp", "natpmp", "none": each once, in the order given.</summary>
+    internal static bool TryParseGatewayProtocols(string text, out List<GatewayProtocol> protocols, out string? problem)
+    {
+        protocols = new List<GatewayProtocol>();
+        problem = null;
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        foreach (string part in text.Split(','))
+        {
+            GatewayProtocol? protocol = part.Trim().ToLowerInvariant() switch
+            {
+                "pcp" => GatewayProtocol.Pcp,
+                "natpmp" or "nat-pmp" => GatewayProtocol.NatPmp,
+                _ => null,
+            };
+            if (protocol is not { } known)
+            {
+                problem = $"--gateway-protocols: '{part.Trim()}' is not pcp, natpmp or none";
+                return false;
+            }
+            if (protocols.Contains(known))
+            {
+                problem = $"--gateway-protocols: '{part.Trim()}' is named twice";
+                return false;
+            }
+            protocols.Add(known);
+        }
+        return true;
+    }
+
+    private static IPAddress? ParseGateway(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (!IPAddress.TryParse(text, out IPAddress? address) || address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            result.AddError($"--gateway: '{text}' is not an IPv4 address");
+            return null;
+        }
+        return address;
     }
 
     /// <summary>PORT, IPv4:PORT or [IPv6]:PORT.</summary>

@@ -12,7 +12,12 @@ public sealed class CommandLineTests
     [InlineData("--udp --server 203.0.113.10", "--bind: the port to keep open is required")]
     [InlineData("--udp --bind 0 --server 203.0.113.10", "--bind: port 0 is out of range")]
     [InlineData("--udp --bind 203.0.113.5 --server 203.0.113.10", "--bind: ")]
-    [InlineData("--udp --bind 40000", "--server: at least one STUN server is needed")]
+    [InlineData("--udp --bind 40000 --gateway-protocols none", "--server: at least one STUN server is needed")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --lease 1", "--lease: 1 is out of range (2 to 86400 seconds)")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway 2001:db8::1", "--gateway: '2001:db8::1' is not an IPv4 address")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway 0.0.0.0", "--gateway: 0.0.0.0 is not a unicast IPv4 address")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway-protocols upnp", "--gateway-protocols: 'upnp' is not pcp, natpmp or none")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway-protocols pcp,pcp", "--gateway-protocols: 'pcp' is named twice")]
     [InlineData("--udp --bind 40000 --server 2001:db8::1", "--server: '2001:db8::1': put an IPv6 address in brackets")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10:0", "--server: '0' is not a port")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --keepalive 0", "--keepalive: 0 is out of range (1 to 3600 seconds)")]
@@ -37,7 +42,7 @@ public sealed class CommandLineTests
     {
         CommandResult result = Shell.Run(Repository.Binary(Map.Binary), new[] { "--help" }, TimeSpan.FromSeconds(20));
         Assert.Equal(0, result.ExitCode);
-        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--keep-trying", "--forward-to", "--dry-run", "--cleanup", "--metrics-listen" })
+        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--gateway-protocols", "--gateway", "--lease", "--keep-trying", "--forward-to", "--dry-run", "--cleanup", "--metrics-listen" })
         {
             Assert.Contains(flag, result.Output, StringComparison.Ordinal);
         }

@@ -38,6 +38,59 @@ internal static class Map
         Assert.True(map.Output.Contains("postern-map: stopped", StringComparison.Ordinal), map.Output);
     }
 
+    /// <summary>The last stats line it printed ("" when none yet).</summary>
+    public static string LastStats(BackgroundProcess map) =>
+        Regex.Matches(map.Output, "^postern-map: stats: .*$", RegexOptions.Multiline).LastOrDefault()?.Value ?? "";
+
+    /// <summary>A counter of the last stats line; fails when the line or the counter is missing
+    /// (a renamed counter must not read as 0).</summary>
+    public static long Counter(BackgroundProcess map, string counter)
+    {
+        string line = LastStats(map);
+        Match value = Regex.Match(line, $@" {Regex.Escape(counter)}=(\d+)(?= |$)");
+        Assert.True(value.Success, $"no counter {counter} in the last stats line:\n{line}\n{map.Output}");
+        return long.Parse(value.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Asks for the stats line (SIGUSR1) until <paramref name="counter"/> reaches
+    /// <paramref name="least"/>; fails with its last value (or its absence) and the output.</summary>
+    public static void WaitCounter(BackgroundProcess map, string counter, long least)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < Deadline && !map.HasExited)
+        {
+            int lines = StatsLines(map);
+            map.Signal(10);
+            var asked = System.Diagnostics.Stopwatch.StartNew();
+            while (StatsLines(map) == lines && asked.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(50);
+            }
+            if (Counter(map, counter) >= least)
+            {
+                return;
+            }
+            Thread.Sleep(250);
+        }
+        Assert.Fail($"{counter} did not reach {least}:\n{map.Output}");
+    }
+
+    /// <summary>Asks for one stats line (SIGUSR1) and waits for it.</summary>
+    public static void RequestStats(BackgroundProcess map)
+    {
+        int lines = StatsLines(map);
+        map.Signal(10);
+        var asked = System.Diagnostics.Stopwatch.StartNew();
+        while (StatsLines(map) == lines && asked.Elapsed < Deadline && !map.HasExited)
+        {
+            Thread.Sleep(50);
+        }
+        Assert.True(StatsLines(map) > lines, "no stats line after SIGUSR1:\n" + map.Output);
+    }
+
+    private static int StatsLines(BackgroundProcess map) =>
+        Regex.Matches(map.Output, "^postern-map: stats: ", RegexOptions.Multiline).Count;
+
     /// <summary>The hook lines ("HOOK" and the six arguments) printed by <c>--hook "echo HOOK"</c>.</summary>
     public static string[] HookLines(BackgroundProcess map) =>
         Regex.Matches(map.Output, "^HOOK .*$", RegexOptions.Multiline).Select(m => m.Value.TrimEnd('\r')).ToArray();

@@ -93,9 +93,9 @@ public sealed class MapPolicyTests
     }
 
     [Fact]
-    public void NoServerIsRefusedAndGoodOptionsPass()
+    public void NoServerIsRefusedWithoutGatewayProtocolsAndGoodOptionsPass()
     {
-        var options = new MapOptions { Bind = new IPEndPoint(IPAddress.Any, 40000) };
+        var options = new MapOptions { Bind = new IPEndPoint(IPAddress.Any, 40000), GatewayProtocols = Array.Empty<GatewayProtocol>() };
         Assert.StartsWith("--server:", options.Validate());
         Assert.Null((options with { Servers = new[] { ("203.0.113.10", 3478) } }).Validate());
     }
