@@ -53,6 +53,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         public long Rtt;
         public bool QueryHadOpt;
         public bool AnswerHasOpt;
+        public HoldReason Reason;
     }
 
     private readonly DnsGuardOptions _options;
@@ -202,6 +203,10 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         if (query.State == Answered)
         {
             Counters.Count(PassReason.Late);
+            if (_profiles.TryGetValue(server, out ServerProfile? answered))
+            {
+                answered.ResetUnrivalled();
+            }
             return Interop.Interop.NF_ACCEPT;
         }
 
@@ -222,6 +227,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
             }
             Resolve(ref _held[held], Interop.Interop.NF_DROP);
             Counters.Count(DropReason.Superseded);
+            profile.ResetUnrivalled();
             if (reason == HoldReason.None)
             {
                 Counters.CountWon(now - _held[held].HeldAt);
@@ -278,6 +284,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
             Rtt = rtt,
             QueryHadOpt = query.HasOpt,
             AnswerHasOpt = answerHasOpt,
+            Reason = reason,
         };
         query.State = Holding;
         query.HeldId = packetId;
@@ -357,6 +364,19 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
     }
 
     private ServerProfile Profile(AddressKey server, long now)
+    {
+        ServerProfile profile = FindProfile(server, now);
+        long floor = profile.RttFloor;
+        if (profile.Confirm(now))
+        {
+            Counters.CountRttRelearned();
+            Log.Notice($"server {server}: {ServerProfile.UnrivalledToRelearn} answers in a row came sooner than its round-trip floor " +
+                       $"({floor / 1000.0:0.###} ms), none with a rival: the floor is now {profile.RttFloor / 1000.0:0.###} ms");
+        }
+        return profile;
+    }
+
+    private ServerProfile FindProfile(AddressKey server, long now)
     {
         if (!_profiles.TryGetValue(server, out ServerProfile? profile))
         {
@@ -465,7 +485,12 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         if (reason == ReleaseReason.Window)
         {
             ServerProfile profile = Profile(held.Server, now);
-            profile.Learn(held.Ttl, profile.IsLearned ? -1 : held.Rtt, held.QueryHadOpt, held.AnswerHasOpt);
+            bool learned = profile.IsLearned;
+            profile.Learn(held.Ttl, learned ? -1 : held.Rtt, held.QueryHadOpt, held.AnswerHasOpt);
+            if (learned && held.Reason == HoldReason.Rtt)
+            {
+                profile.ReleasedEarly(now, held.Rtt);
+            }
             if (_options.Debug)
             {
                 Log.Debug($"released held answer from {held.Server}: no rival in the window");

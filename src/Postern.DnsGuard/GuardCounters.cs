@@ -45,6 +45,7 @@ public sealed class GuardCounters
     private long _queriesUnreadable;
     private long _unreadable;
     private long _fragments;
+    private long _rttRelearned;
     private long _answers;
     private long _accepted;
     private long _won;
@@ -59,6 +60,7 @@ public sealed class GuardCounters
     public long QueriesUnreadable => Volatile.Read(ref _queriesUnreadable);
     public long Unreadable => Volatile.Read(ref _unreadable);
     public long Fragments => Volatile.Read(ref _fragments);
+    public long RttRelearned => Volatile.Read(ref _rttRelearned);
     public long Answers => Volatile.Read(ref _answers);
     public long Accepted => Volatile.Read(ref _accepted);
     public long Won => Volatile.Read(ref _won);
@@ -74,6 +76,7 @@ public sealed class GuardCounters
 
     internal void CountQuery() => _queries++;
     internal void CountUnreadableQuery() => _queriesUnreadable++;
+    internal void CountRttRelearned() => _rttRelearned++;
     internal void CountUnreadable(bool fragment)
     {
         if (fragment)
@@ -112,6 +115,7 @@ public sealed class GuardCounters
         metrics.AddCounterFamily("released", "Held answers let through: the window ended with no rival, or the daemon stopped.", "reason", ReleaseNames, i => Released((ReleaseReason)i));
         metrics.AddCounterFamily("dropped", "Answers dropped, by reason.", "reason", DropNames, i => Dropped((DropReason)i));
         metrics.AddCounterFamily("passed", "Answers let through without judgement, by reason.", "reason", PassNames, i => Passed((PassReason)i));
+        metrics.AddCounter("rtt-relearned", "Times a server's round-trip floor came down: answers held only for being early had no rival, many in a row.", () => RttRelearned);
         metrics.AddCounter("allowed-listed", "Answers with a listed address whose name is allowed (--allow-domain): judged like any other.", () => AllowedListed);
     }
 }

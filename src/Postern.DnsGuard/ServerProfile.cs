@@ -20,7 +20,21 @@ public sealed class ServerProfile
     /// nothing about who answered.</summary>
     public const long RttMarginMicroseconds = 500;
 
+    /// <summary>Answers held only for coming sooner than the floor, released with no rival, in a
+    /// row, that make the floor come down to them: the server (or the path to it) got faster.</summary>
+    public const int UnrivalledToRelearn = 16;
+
+    /// <summary>How long after its release an early answer waits for a late rival before it counts
+    /// as unrivalled: a real answer later than this has been given up by the client anyway.</summary>
+    public const long LateWindowMicroseconds = 2_000_000;
+
+    private const int MaxPendingEarly = 64;
+    private readonly Queue<(long ReleasedAt, long Rtt)> _early = new();
+
     private int _epochSamples;
+    private int _unrivalled;
+    private long _unrivalledMin = long.MaxValue;
+    private long _unrivalledSum;
     private long _floorCurrent = long.MaxValue;
     private long _floorPrevious = long.MaxValue;
 
@@ -90,6 +104,63 @@ public sealed class ServerProfile
             }
         }
     }
+
+    /// <summary>An answer held for its round trip alone (<see cref="HoldReason.Rtt"/>) was released
+    /// with no rival in its window, at <paramref name="now"/>. It counts towards bringing the floor
+    /// down once <see cref="LateWindowMicroseconds"/> more have passed with no late answer from
+    /// this server (see <see cref="Confirm"/>).</summary>
+    public void ReleasedEarly(long now, long rttMicroseconds)
+    {
+        if (_early.Count == MaxPendingEarly)
+        {
+            _early.Dequeue();
+        }
+        _early.Enqueue((now, rttMicroseconds));
+    }
+
+    /// <summary>Counts the early answers whose late window passed with no rival and no late answer.
+    /// A forgery that races the real answer always has one (the real answer, in the window or
+    /// late), so <see cref="UnrivalledToRelearn"/> of them in a row mean the server now answers
+    /// sooner than its floor, as after a load burst or a slow path that ended: the floor and the
+    /// smoothed RTT start again from them (true). Without this the floor, learned only from
+    /// accepted answers, would never come down, and every answer would be held from then on.</summary>
+    public bool Confirm(long now)
+    {
+        bool relearned = false;
+        while (_early.Count > 0 && _early.Peek().ReleasedAt + LateWindowMicroseconds <= now)
+        {
+            long rtt = _early.Dequeue().Rtt;
+            _unrivalled++;
+            _unrivalledMin = Math.Min(_unrivalledMin, rtt);
+            _unrivalledSum += rtt;
+            if (_unrivalled >= UnrivalledToRelearn)
+            {
+                _floorCurrent = _floorPrevious = _unrivalledMin;
+                _epochSamples = 0;
+                SmoothedRtt = Math.Max(1, _unrivalledSum / _unrivalled);
+                RttRelearned++;
+                relearned = true;
+                _unrivalled = 0;
+                _unrivalledMin = long.MaxValue;
+                _unrivalledSum = 0;
+            }
+        }
+        return relearned;
+    }
+
+    /// <summary>A rival came for a held answer of this server (it was beaten) or an answer came
+    /// after its query was answered: evidence of a race, so the streak of unrivalled early answers,
+    /// and those still waiting out their late window, start over.</summary>
+    public void ResetUnrivalled()
+    {
+        _early.Clear();
+        _unrivalled = 0;
+        _unrivalledMin = long.MaxValue;
+        _unrivalledSum = 0;
+    }
+
+    /// <summary>Times the floor came down by <see cref="LearnUnrivalledRtt"/>.</summary>
+    public long RttRelearned { get; private set; }
 
     /// <summary>Whether an answer looks like this server's (once learned): IP TTL within 1 of the
     /// usual, OPT present when the query had one (unless this server drops OPT as often as not),

@@ -67,9 +67,9 @@ public sealed partial class GuardLab : IDisposable
                 WaitForUpstream();
                 return;
             }
-            BackgroundProcess proxy = Upstream.Start("/usr/bin/python3", Script("delayproxy.py"), UpstreamV4, "5353",
+            Proxy = Upstream.Start("/usr/bin/python3", Script("delayproxy.py"), UpstreamV4, "5353",
                 RealDelayMs.ToString(CultureInfo.InvariantCulture));
-            Require(proxy.WaitForOutput("ready", TimeSpan.FromSeconds(20)), "the delaying proxy did not start", proxy);
+            Require(Proxy.WaitForOutput("ready", TimeSpan.FromSeconds(20)), "the delaying proxy did not start", Proxy);
             InjectorProcess = Injector.Start("/usr/bin/python3", Script("injector.py"), injectorSide, UpstreamV4);
             Require(InjectorProcess.WaitForOutput("ready", TimeSpan.FromSeconds(20)), "the injector did not start", InjectorProcess);
             WaitForUpstream();
@@ -86,6 +86,10 @@ public sealed partial class GuardLab : IDisposable
     public Netns Gateway { get; } = null!;
     public Netns Injector { get; } = null!;
     public Netns Upstream { get; } = null!;
+    /// <summary>The delaying proxy in front of dnsmasq (absent in a lab made without the injector):
+    /// SIGUSR1 makes it answer after 5 ms instead of <see cref="RealDelayMs"/>.</summary>
+    public BackgroundProcess Proxy { get; private set; } = null!;
+
     /// <summary>The injector (absent in a lab made without one).</summary>
     public BackgroundProcess InjectorProcess { get; private set; } = null!;
 

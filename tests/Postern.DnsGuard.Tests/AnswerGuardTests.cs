@@ -243,6 +243,85 @@ public sealed class AnswerGuardTests
         Assert.Equal((1L, 1L), (driver.Guard.Counters.Answers, driver.Guard.Counters.Held(HoldReason.Unlearned)));
     }
 
+    /// <summary>Asks <paramref name="name"/> and answers it after <paramref name="rttMicroseconds"/>
+    /// with the real TTL; the verdict, and any held answer released by the end of its window.</summary>
+    private static byte AskAndAnswer(GuardDriver driver, string name, ushort id, long rttMicroseconds)
+    {
+        driver.Feed(GuardPackets.Query(name, id, opt: false));
+        driver.Now += rttMicroseconds;
+        byte verdict = driver.Feed(GuardPackets.Answer(name, id, RealTtl, opt: false, "192.0.2.80"));
+        driver.Now += AnswerGuard.MaxHoldMs * 1000L + 1000;
+        driver.TakeDue();
+        return verdict;
+    }
+
+    /// <summary>A profile whose floor was learned at 20 ms from accepted answers (a loaded or far
+    /// path), then the server answering in 1 ms.</summary>
+    private static GuardDriver LearnedSlowThenFast()
+    {
+        GuardDriver driver = Learned();
+        for (ushort i = 0; i < 2 * ServerProfile.EpochLength; i++)
+        {
+            Assert.Equal(Accept, AskAndAnswer(driver, $"slow{i}.example.test", (ushort)(1000 + i), RealRttMs * 1000L));
+        }
+        return driver;
+    }
+
+    [Fact]
+    public void When_the_server_gets_faster_than_its_floor_the_floor_comes_down_after_a_run_of_unrivalled_answers()
+    {
+        GuardDriver driver = LearnedSlowThenFast();
+        for (ushort i = 0; i < ServerProfile.UnrivalledToRelearn; i++)
+        {
+            Assert.Equal(NfqueueLoop.Held, AskAndAnswer(driver, $"fast{i}.example.test", (ushort)(5000 + i), 1000));
+        }
+        Assert.Equal(ServerProfile.UnrivalledToRelearn, driver.Guard.Counters.Held(HoldReason.Rtt));
+        // The last ones still wait out their late window (a real answer could still come).
+        Assert.Equal(0, driver.Guard.Counters.RttRelearned);
+        driver.Now += ServerProfile.LateWindowMicroseconds;
+        // Then a 1 ms answer is the server's usual: accepted at once, no latency added.
+        Assert.Equal(Accept, AskAndAnswer(driver, "fast-after.example.test", 6000, 1000));
+        Assert.Equal(1, driver.Guard.Counters.RttRelearned);
+        Assert.Contains("rtt floor 1 ms", driver.Guard.DescribeProfiles()[0]);
+    }
+
+    [Fact]
+    public void Early_answers_that_race_a_real_one_never_bring_the_floor_down()
+    {
+        GuardDriver driver = LearnedSlowThenFast();
+        // An injector answering early for some names: each forgery is beaten by the real answer
+        // (or the real one comes after the window), which starts the streak over every time.
+        for (int round = 0; round < 4; round++)
+        {
+            for (ushort i = 0; i < ServerProfile.UnrivalledToRelearn - 1; i++)
+            {
+                AskAndAnswer(driver, $"early{round}x{i}.example.test", (ushort)(7000 + (round * 100) + i), 1000);
+            }
+            ushort id = (ushort)(8000 + round);
+            string name = $"raced{round}.example.test";
+            driver.Feed(GuardPackets.Query(name, id, opt: false));
+            driver.Now += 1000;
+            Assert.Equal(NfqueueLoop.Held, driver.Feed(GuardPackets.Answer(name, id, RealTtl, opt: false, "203.0.113.66")));
+            driver.Now += RealRttMs * 1000L;
+            if (round % 2 == 0)
+            {
+                Assert.Equal(Accept, driver.Feed(GuardPackets.Answer(name, id, RealTtl, opt: false, "192.0.2.80")));
+                driver.TakeDue();
+            }
+            else
+            {
+                // The real answer after the window: passed late, and still evidence of a race.
+                driver.Now += AnswerGuard.MaxHoldMs * 1000L + 1000;
+                driver.TakeDue();
+                Assert.Equal(Accept, driver.Feed(GuardPackets.Answer(name, id, RealTtl, opt: false, "192.0.2.80")));
+            }
+        }
+        driver.Now += ServerProfile.LateWindowMicroseconds;
+        Assert.Equal(NfqueueLoop.Held, AskAndAnswer(driver, "still-early.example.test", 9000, 1000));
+        Assert.Equal(0, driver.Guard.Counters.RttRelearned);
+        Assert.Equal(2, driver.Guard.Counters.Passed(PassReason.Late));
+    }
+
     [Fact]
     public void A_hold_table_that_is_full_fails_open()
     {
