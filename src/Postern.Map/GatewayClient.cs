@@ -155,7 +155,7 @@ public sealed class GatewayClient : IDisposable
             return null;
         }
         TimeSpan held = TimeSpan.FromSeconds(granted == 0 ? lifetime : granted);
-        return new GatewayGrant(GatewayProtocol.Upnp, new IPEndPoint(external, _internalPort), held, 0, Now, _upnp.Server);
+        return new GatewayGrant(GatewayProtocol.Upnp, new IPEndPoint(external, _internalPort), held, 0, Now, _upnp.ServerEndpoint);
     }
 
     private static bool EpochLost(GatewayGrant previous, GatewayGrant next) =>

@@ -5,9 +5,9 @@ namespace Postern.Map;
 /// <summary>A mapping the gateway granted: its external endpoint, for how long, and the epoch
 /// it answered with at <paramref name="ReceivedAt"/> (a monotonic clock, for the epoch check and
 /// the renewal at half the lifetime).</summary>
-/// <paramref name="Server"/> names who granted it for log lines when it is not the gateway's 5351
-/// (UPnP: the IGD's control URL host and port).
-public sealed record GatewayGrant(GatewayProtocol Protocol, IPEndPoint External, TimeSpan Lifetime, uint Epoch, TimeSpan ReceivedAt, string? Server = null)
+/// <paramref name="Server"/> is who granted it when that is not the gateway's 5351 (UPnP: the
+/// IGD's control URL address and port).
+public sealed record GatewayGrant(GatewayProtocol Protocol, IPEndPoint External, TimeSpan Lifetime, uint Epoch, TimeSpan ReceivedAt, IPEndPoint? Server = null)
 {
     public TimeSpan RenewAt => ReceivedAt + Lifetime / 2;
 

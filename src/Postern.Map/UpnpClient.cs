@@ -54,6 +54,11 @@ public sealed class UpnpClient : IDisposable
     /// <summary>Where answers come from, for log lines: the control URL's host and port.</summary>
     public string Server => _igd is { } igd ? $"{igd.ControlUrl.Host}:{igd.ControlUrl.Port}" : "no IGD";
 
+    /// <summary>The control URL's address and port when its host is an address (IGDs name
+    /// themselves by address), else null.</summary>
+    public IPEndPoint? ServerEndpoint =>
+        _igd is { } igd && IPAddress.TryParse(igd.ControlUrl.Host, out IPAddress? address) ? new IPEndPoint(address, igd.ControlUrl.Port) : null;
+
     /// <summary>Set when the IGD took only a permanent lease (error 725): renewals re-add it.</summary>
     public bool PermanentOnly => _permanentOnly;
 
