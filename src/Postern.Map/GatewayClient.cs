@@ -378,6 +378,5 @@ public sealed class GatewayClient : IDisposable
     public void Dispose()
     {
         _socket.Dispose();
-        _upnp?.Dispose();
     }
 }

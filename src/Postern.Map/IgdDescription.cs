@@ -29,21 +29,12 @@ public sealed record IgdDescription(string ServiceType, Uri ControlUrl)
             problem = $"the description is larger than {MaxLength} characters";
             return null;
         }
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            MaxCharactersInDocument = MaxLength,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            IgnoreWhitespace = true,
-        };
         string? urlBase = null;
         int best = int.MaxValue;
         string? bestControl = null;
         try
         {
-            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            using var reader = UpnpXml.CreateReader(xml, MaxLength);
             bool root = false;
             // ReadElementContentAsString moves past the element: the loop reads on only otherwise.
             reader.Read();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http;
 using System.Net.Sockets;
 using System.Text;
 using Postern.Hosting;
@@ -15,7 +14,7 @@ namespace Postern.Map;
 /// <see cref="SearchWait"/> per try, <see cref="SearchTries"/> tries; each HTTP exchange
 /// <see cref="HttpTimeout"/>) and every size too; what the network sends that does not parse is
 /// logged and counted, never thrown.</summary>
-public sealed class UpnpClient : IDisposable
+public sealed class UpnpClient
 {
     public static readonly TimeSpan SearchWait = TimeSpan.FromSeconds(Ssdp.Mx + 0.5);
     public const int SearchTries = 2;
@@ -27,7 +26,6 @@ public sealed class UpnpClient : IDisposable
     private readonly ushort _port;
     private readonly GatewayCounters _counters;
     private readonly IPEndPoint _searchTo;
-    private readonly HttpClient _http;
     private IgdDescription? _igd;
     private bool _permanentOnly;
 
@@ -41,11 +39,6 @@ public sealed class UpnpClient : IDisposable
         _port = port;
         _counters = counters;
         _searchTo = searchTo ?? new IPEndPoint(IPAddress.Parse(Ssdp.MulticastAddress), Ssdp.Port);
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = HttpTimeout })
-        {
-            Timeout = HttpTimeout,
-            MaxResponseContentBufferSize = IgdDescription.MaxLength,
-        };
     }
 
     /// <summary>The control URL in use, null before a discovery found one.</summary>
@@ -237,7 +230,8 @@ public sealed class UpnpClient : IDisposable
 
     private IgdDescription? FetchDescription(Uri location)
     {
-        (int status, string? body, string? problem) = Exchange(new HttpRequestMessage(HttpMethod.Get, location), IgdDescription.MaxLength);
+        (int status, string? body, string? problem) = UpnpHttp.Exchange(_local, location, "GET", Array.Empty<(string, string)>(), null,
+            IgdDescription.MaxLength, HttpTimeout);
         if (body is null || status != 200)
         {
             _counters.AddUpnpError();
@@ -256,49 +250,15 @@ public sealed class UpnpClient : IDisposable
     private UpnpSoapResult Call(string action, IReadOnlyList<(string, string)> arguments)
     {
         IgdDescription igd = _igd!;
-        var request = new HttpRequestMessage(HttpMethod.Post, igd.ControlUrl)
+        (int status, string? body, string? problem) = UpnpHttp.Exchange(_local, igd.ControlUrl, "POST", new[]
         {
-            Content = new StringContent(UpnpSoap.Request(igd.ServiceType, action, arguments), Encoding.UTF8),
-        };
-        request.Content.Headers.Remove("Content-Type");
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", "text/xml; charset=\"utf-8\"");
-        request.Headers.TryAddWithoutValidation("SOAPAction", UpnpSoap.SoapAction(igd.ServiceType, action));
-        (int status, string? body, string? problem) = Exchange(request, UpnpSoap.MaxResponseLength);
+            ("Content-Type", "text/xml; charset=\"utf-8\""),
+            ("SOAPAction", UpnpSoap.SoapAction(igd.ServiceType, action)),
+        }, UpnpSoap.Request(igd.ServiceType, action, arguments), UpnpSoap.MaxResponseLength, HttpTimeout);
         if (body is null)
         {
             return new UpnpSoapResult(null, 0, null, problem);
         }
         return UpnpSoap.ReadResponse(status, body, action);
     }
-
-    /// <summary>One HTTP/1.1 exchange, headers and body within <see cref="HttpTimeout"/> and the
-    /// body at most <paramref name="limit"/> bytes (HttpClient stops reading past its buffer size);
-    /// body null with a problem on any failure.</summary>
-    private (int Status, string? Body, string? Problem) Exchange(HttpRequestMessage request, int limit)
-    {
-        using (request)
-        {
-            try
-            {
-                using HttpResponseMessage response = _http.Send(request, HttpCompletionOption.ResponseContentRead);
-                byte[] bytes = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-                int status = (int)response.StatusCode;
-                if (bytes.Length > limit)
-                {
-                    return (status, null, $"HTTP {status} with a body over {limit} bytes");
-                }
-                return (status, Encoding.UTF8.GetString(bytes), null);
-            }
-            catch (TaskCanceledException)
-            {
-                return (0, null, $"no answer within {HttpTimeout.TotalSeconds} s");
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or InvalidOperationException)
-            {
-                return (0, null, e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
-            }
-        }
-    }
-
-    public void Dispose() => _http.Dispose();
 }

@@ -75,18 +75,9 @@ public static class UpnpSoap
         {
             return new UpnpSoapResult(null, 0, null, $"HTTP {status} with a body larger than {MaxResponseLength} characters");
         }
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            MaxCharactersInDocument = MaxResponseLength,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            IgnoreWhitespace = true,
-        };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(body), settings);
+            using var reader = UpnpXml.CreateReader(body, MaxResponseLength);
             if (status == 200)
             {
                 if (!Find(reader, action + "Response"))

@@ -156,7 +156,7 @@ public sealed class UpnpClientTests
         var junk = new[] { Encoding.ASCII.GetBytes("NOTIFY * HTTP/1.1\r\n\r\n"), new byte[] { 0, 1, 2 } };
         using var igd = new ScriptedIgd((a, b) => Gateway(a, b), junk: junk);
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40000, counters, igd.SsdpEndpoint);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40000, counters, igd.SsdpEndpoint);
 
         Assert.Equal(IPAddress.Parse("203.0.113.40"), client.Map(7200, out uint granted));
         Assert.Equal(7200u, granted);
@@ -192,7 +192,7 @@ public sealed class UpnpClientTests
         using var igd = new ScriptedIgd((a, b) => Gateway(a, b, body =>
             body.Contains("<NewLeaseDuration>0</NewLeaseDuration>", StringComparison.Ordinal) ? null : (500, Fault(725))));
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Tcp, 40001, counters, igd.SsdpEndpoint);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Tcp, 40001, counters, igd.SsdpEndpoint);
 
         Assert.NotNull(client.Map(60, out uint granted));
         Assert.Equal(0u, granted);
@@ -211,7 +211,7 @@ public sealed class UpnpClientTests
     {
         using var igd = new ScriptedIgd((a, b) => Gateway(a, b, _ => (500, Fault(UpnpSoap.ConflictInMappingEntry))));
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40002, counters, igd.SsdpEndpoint);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40002, counters, igd.SsdpEndpoint);
 
         Assert.Null(client.Map(7200, out _));
         Assert.Equal(1, counters.UpnpRefused(718));
@@ -227,7 +227,7 @@ public sealed class UpnpClientTests
     {
         using var igd = new ScriptedIgd((a, b) => a.EndsWith("#AddPortMapping", StringComparison.Ordinal) ? (status, body) : Gateway(a, b));
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40003, counters, igd.SsdpEndpoint);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40003, counters, igd.SsdpEndpoint);
 
         Assert.Null(client.Map(7200, out _));
         Assert.Equal(1, counters.UpnpErrors);
@@ -242,7 +242,7 @@ public sealed class UpnpClientTests
     {
         using var igd = new ScriptedIgd((a, b) => Gateway(a, b), description: "<root><device><serviceList/></device></root>");
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40004, counters, igd.SsdpEndpoint);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40004, counters, igd.SsdpEndpoint);
 
         Assert.Null(client.Map(7200, out _));
         Assert.Equal(0, counters.UpnpDiscoveries);
@@ -256,7 +256,7 @@ public sealed class UpnpClientTests
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var counters = new GatewayCounters();
-        using var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40005, counters, (IPEndPoint)silent.LocalEndPoint!);
+        var client = new UpnpClient(IPAddress.Loopback, MapProtocol.Udp, 40005, counters, (IPEndPoint)silent.LocalEndPoint!);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.Null(client.Map(7200, out _));
