@@ -208,7 +208,8 @@ internal sealed class MapCommand
             };
             if (protocol is not { } known)
             {
-                problem = $"--gateway-protocols: '{part.Trim()}' is not pcp, natpmp or none";
+                problem = $"--gateway-protocols: '{part.Trim()}' is not pcp, natpmp or none" +
+                          (part.Trim().Equals("upnp", StringComparison.OrdinalIgnoreCase) ? " (UPnP IGD is asked with --upnp)" : "");
                 return false;
             }
             if (protocols.Contains(known))
