@@ -12,6 +12,9 @@ public sealed partial class GatewayTests
     /// <summary>Site A's NAT on its LAN: miniupnpd's listening address.</summary>
     private const string SiteAGateway = "198.51.100.1";
 
+    /// <summary>Another address of site A's LAN, no host behind it: upnpc's mapping for it holds the port.</summary>
+    private const string OtherLanHost = "198.51.100.3";
+
     private static readonly MiniUpnpdOptions s_withUpnp = new() { Upnp = true };
 
     /// <summary>The mappings upnpc lists for one protocol and port ("UDP 40300->198.51.100.2:40300 'postern-map' ...").</summary>
@@ -174,5 +177,40 @@ public sealed partial class GatewayTests
         Map.Stop(map);
         Assert.Equal(1, Map.Counter(map, "natpmp-deleted"));
         Assert.Empty(UpnpcMappings(lab, upnp, "udp", 40340));
+    }
+
+    /// <summary>The external port is taken already: upnpc maps it to another LAN address first
+    /// (secure_mode off; with the same internal address miniupnpd 2.3.1 replaces the old mapping
+    /// instead). miniupnpd answers AddPortMapping with 718 ConflictInMappingEntry, postern-map
+    /// says so, counts it by its code, leaves upnpc's mapping alone and keeps the port by STUN.</summary>
+    [BuiltBinaryFact(Map.Binary)]
+    public void AConflictIsReportedByItsCodeAndStunKeepsThePort()
+    {
+        using var lab = new PunchLab();
+        using BackgroundProcess reflector = Map.StartReflector(lab);
+        using MiniUpnpd upnp = StartMiniUpnpd(lab, s_withUpnp with { SecureMode = false });
+        CommandResult taken = upnp.Upnpc(lab.A.Host, SiteAGateway, "-e", "other", "-a", OtherLanHost, "40350", "40350", "UDP", "3600");
+        Assert.True(taken.ExitCode == 0 && UpnpcMappings(lab, upnp, "udp", 40350).Length == 1, "upnpc could not map 40350:\n" + taken.Output);
+
+        using BackgroundProcess map = Map.Start(lab.A.Host, "--udp", "--bind", "40350", "--gateway-protocols", "none", "--upnp", "--server", PunchLab.ReflectorAddress,
+            "--hook", Hook);
+        Map.WaitReady(map);
+
+        Assert.True(map.Output.Contains($"gateway: upnp AddPortMapping refused by {SiteAGateway}:{MiniUpnpd.HttpPort}: 718 ConflictInMappingEntry", StringComparison.Ordinal),
+            map.Output);
+        Assert.True(map.Output.Contains("external udp port 40350 is mapped to another host already", StringComparison.Ordinal), map.Output);
+        Assert.True(map.Output.Contains($"via {PunchLab.ReflectorAddress}:3478", StringComparison.Ordinal), map.Output);
+        Map.RequestStats(map);
+        Assert.Equal(1, Map.Counter(map, "upnp-refused.718"));
+        Assert.Equal(0, Map.Counter(map, "upnp-granted"));
+        Assert.Equal(0, Map.Counter(map, "upnp-errors"));
+        Assert.True(Map.Counter(map, "checks") >= 1, map.Output);
+        string[] mappings = UpnpcMappings(lab, upnp, "udp", 40350);
+        Assert.Single(mappings);
+        Assert.Contains($"40350->{OtherLanHost}:40350 'other'", mappings[0], StringComparison.Ordinal);
+
+        Map.Stop(map);
+        Assert.Equal(0, Map.Counter(map, "upnp-deleted"));
+        Assert.Single(UpnpcMappings(lab, upnp, "udp", 40350));
     }
 }

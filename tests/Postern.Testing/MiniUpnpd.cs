@@ -173,7 +173,7 @@ public sealed class MiniUpnpd : IDisposable
         {
             text.Append("enable_upnp=no\n");
         }
-        text.Append("secure_mode=yes\n");
+        text.Append(options.SecureMode ? "secure_mode=yes\n" : "secure_mode=no\n");
         text.Append("ext_perform_stun=yes\n");
         text.Append("ext_stun_host=").Append(stunServer).Append('\n');
         text.Append("ext_stun_port=3478\n");
@@ -288,6 +288,10 @@ public sealed record MiniUpnpdOptions
     /// a denied internal port, logging each (28,000 lines in the first 25 s here), and answers no
     /// request meanwhile; without -d it answered NOT_AUTHORIZED at once.</summary>
     public bool Debug { get; init; } = true;
+
+    /// <summary>secure_mode: UPnP clients may map only to their own address. Off lets a test's
+    /// upnpc map a port to another LAN address (a mapping that another host holds).</summary>
+    public bool SecureMode { get; init; } = true;
 
     /// <summary>UPnP IGD on (enable_upnp=yes): SSDP on the LAN interface, HTTP on <see cref="MiniUpnpd.HttpPort"/>.</summary>
     public bool Upnp { get; init; }
