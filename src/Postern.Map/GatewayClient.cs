@@ -14,7 +14,9 @@ namespace Postern.Map;
 /// datagram that is not the answer (truncated, another opcode, port or nonce) is counted and
 /// ignored. The socket is connected to the gateway's 5351: the kernel then delivers only the
 /// gateway's datagrams, and an ICMP port unreachable from a gateway with no server there comes
-/// back as ECONNREFUSED, which ends the exchange at once (RFC 6886 sections 3.1 and 3.8).</summary>
+/// back as ECONNREFUSED, which ends the exchange at once (RFC 6886 sections 3.1 and 3.8). UPnP
+/// IGD (<see cref="UpnpClient"/>), when allowed, is asked last: it is slower (an SSDP search, HTTP)
+/// and does not share the 5351 port, so an ICMP port unreachable there does not skip it.</summary>
 public sealed class GatewayClient : IDisposable
 {
     public static readonly TimeSpan InitialRetransmit = TimeSpan.FromMilliseconds(250);
@@ -28,11 +30,12 @@ public sealed class GatewayClient : IDisposable
     private readonly byte[] _nonce = new byte[Pcp.NonceLength];
     private readonly byte[] _buffer = new byte[Pcp.MaxMessageLength + 4];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly UpnpClient? _upnp;
     private bool _pcpUnsupported;
     private GatewayGrant? _last;
 
     public GatewayClient(IPAddress gateway, MapProtocol protocol, IPEndPoint bind, IReadOnlyList<GatewayProtocol> protocols, GatewayCounters counters,
-        int port = NatPmp.Port)
+        int port = NatPmp.Port, IPEndPoint? upnpSearchTo = null)
     {
         _gateway = new IPEndPoint(gateway, port);
         _tcp = protocol == MapProtocol.Tcp;
@@ -54,6 +57,10 @@ public sealed class GatewayClient : IDisposable
         }
         // Connecting chose the source address towards the gateway: PCP's client address.
         ClientAddress = ((IPEndPoint)_socket.LocalEndPoint!).Address;
+        if (protocols.Contains(GatewayProtocol.Upnp))
+        {
+            _upnp = new UpnpClient(ClientAddress, protocol, _internalPort, counters, upnpSearchTo);
+        }
     }
 
     public IPEndPoint Gateway => _gateway;
@@ -94,11 +101,15 @@ public sealed class GatewayClient : IDisposable
             {
                 continue;
             }
-            GatewayGrant? grant = protocol == GatewayProtocol.Pcp ? MapPcp(lifetime) : MapNatPmp(lifetime);
-            if (LastUnreachable)
+            if (LastUnreachable && protocol != GatewayProtocol.Upnp)
             {
                 // PCP and NAT-PMP share the port: the other protocol would be refused the same way.
-                break;
+                continue;
+            }
+            GatewayGrant? grant = Ask(protocol, lifetime);
+            if (LastUnreachable && protocol != GatewayProtocol.Upnp)
+            {
+                continue;
             }
             if (grant is null)
             {
@@ -111,7 +122,7 @@ public sealed class GatewayClient : IDisposable
                 Log.Warning($"gateway: {grant.ProtocolName} epoch {grant.Epoch} after {previous.Epoch} {(Now - previous.ReceivedAt).TotalSeconds:0} s ago: " +
                             "the gateway lost its mappings; mapping again");
                 _last = null;
-                grant = protocol == GatewayProtocol.Pcp ? MapPcp(lifetime) : MapNatPmp(lifetime);
+                grant = Ask(protocol, lifetime);
                 if (grant is null)
                 {
                     continue;
@@ -126,8 +137,29 @@ public sealed class GatewayClient : IDisposable
         return null;
     }
 
+    private GatewayGrant? Ask(GatewayProtocol protocol, uint lifetime) => protocol switch
+    {
+        GatewayProtocol.Pcp => MapPcp(lifetime),
+        GatewayProtocol.NatPmp => MapNatPmp(lifetime),
+        _ => MapUpnp(lifetime),
+    };
+
+    /// <summary>UPnP IGD AddPortMapping of the bound port (external = internal: the port is the
+    /// point). A lease of 0 (an IGD that takes only permanent ones) is renewed all the same, at
+    /// half the lifetime asked, by adding it again.</summary>
+    private GatewayGrant? MapUpnp(uint lifetime)
+    {
+        IPAddress? external = _upnp!.Map(lifetime, out uint granted);
+        if (external is null)
+        {
+            return null;
+        }
+        TimeSpan held = TimeSpan.FromSeconds(granted == 0 ? lifetime : granted);
+        return new GatewayGrant(GatewayProtocol.Upnp, new IPEndPoint(external, _internalPort), held, 0, Now, _upnp.ServerEndpoint);
+    }
+
     private static bool EpochLost(GatewayGrant previous, GatewayGrant next) =>
-        next.Protocol == GatewayProtocol.Pcp
+        next.Protocol == GatewayProtocol.Upnp ? false : next.Protocol == GatewayProtocol.Pcp
             ? GatewayEpoch.PcpLost(previous.Epoch, next.Epoch, next.ReceivedAt - previous.ReceivedAt)
             : GatewayEpoch.NatPmpLost(previous.Epoch, next.Epoch, next.ReceivedAt - previous.ReceivedAt);
 
@@ -140,6 +172,15 @@ public sealed class GatewayClient : IDisposable
             return false;
         }
         _last = null;
+        if (held.Protocol == GatewayProtocol.Upnp)
+        {
+            if (!_upnp!.Delete())
+            {
+                return false;
+            }
+            _counters.AddDeleted(held.Protocol);
+            return true;
+        }
         GatewayGrant? answer = held.Protocol == GatewayProtocol.Pcp ? MapPcp(0, delete: true) : MapNatPmp(0, delete: true);
         if (answer is null)
         {
@@ -334,5 +375,8 @@ public sealed class GatewayClient : IDisposable
         return false;
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+    }
 }

@@ -9,13 +9,20 @@ public sealed class GatewayCounters
     private static readonly string[] s_natPmpResults = Enumerable.Range(1, 5).Select(r => NatPmp.ResultName((ushort)r)).Append("other").ToArray();
     private static readonly string[] s_pcpResults = Enumerable.Range(1, 13).Select(r => Pcp.ResultName((byte)r)).Append("other").ToArray();
 
-    private readonly long[] _requests = new long[2];
-    private readonly long[] _granted = new long[2];
-    private readonly long[] _renewals = new long[2];
-    private readonly long[] _epochResets = new long[2];
-    private readonly long[] _timeouts = new long[2];
-    private readonly long[] _unreachable = new long[2];
-    private readonly long[] _deleted = new long[2];
+    private static readonly string[] s_upnpErrors = UpnpSoap.KnownErrors.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("other").ToArray();
+
+    private readonly long[] _requests = new long[3];
+    private readonly long[] _granted = new long[3];
+    private readonly long[] _renewals = new long[3];
+    private readonly long[] _epochResets = new long[3];
+    private readonly long[] _timeouts = new long[3];
+    private readonly long[] _unreachable = new long[3];
+    private readonly long[] _deleted = new long[3];
+    private readonly long[] _upnpRefused = new long[s_upnpErrors.Length];
+    private long _upnpSearches;
+    private long _upnpDiscoveries;
+    private long _upnpErrors;
+    private long _upnpIgnored;
     private readonly long[] _natPmpRefused = new long[s_natPmpResults.Length];
     private readonly long[] _pcpRefused = new long[s_pcpResults.Length];
     private long _ignored;
@@ -38,6 +45,29 @@ public sealed class GatewayCounters
 
     public long NatPmpRefused(ushort result) => Volatile.Read(ref _natPmpRefused[NatPmpIndex(result)]);
     public long PcpRefused(byte result) => Volatile.Read(ref _pcpRefused[PcpIndex(result)]);
+
+    /// <summary>SSDP M-SEARCH rounds sent (IGD:2 and IGD:1 each).</summary>
+    public long UpnpSearches => Volatile.Read(ref _upnpSearches);
+
+    /// <summary>IGDs found: an SSDP answer whose description named a WAN connection service.</summary>
+    public long UpnpDiscoveries => Volatile.Read(ref _upnpDiscoveries);
+
+    /// <summary>UPnP exchanges that failed without a UPnPError: no HTTP answer, another status,
+    /// a body too large or not XML, a description without a usable service.</summary>
+    public long UpnpErrors => Volatile.Read(ref _upnpErrors);
+
+    /// <summary>SSDP datagrams that were no IGD search answer.</summary>
+    public long UpnpIgnored => Volatile.Read(ref _upnpIgnored);
+
+    public long UpnpRefused(int code) => Volatile.Read(ref _upnpRefused[UpnpIndex(code)]);
+
+    public void AddUpnpSearch() => Interlocked.Increment(ref _upnpSearches);
+    public void AddUpnpDiscovery() => Interlocked.Increment(ref _upnpDiscoveries);
+    public void AddUpnpError() => Interlocked.Increment(ref _upnpErrors);
+    public void AddUpnpIgnored() => Interlocked.Increment(ref _upnpIgnored);
+    public void AddUpnpRefused(int code) => Interlocked.Increment(ref _upnpRefused[UpnpIndex(code)]);
+
+    private static int UpnpIndex(int code) => Array.IndexOf(UpnpSoap.KnownErrors, code) is int i and >= 0 ? i : s_upnpErrors.Length - 1;
 
     public void AddRequest(GatewayProtocol protocol) => Interlocked.Increment(ref _requests[(int)protocol]);
     public void AddGranted(GatewayProtocol protocol, bool renewal)
@@ -74,6 +104,15 @@ public sealed class GatewayCounters
         }
         metrics.AddCounterFamily("natpmp-refused", "NAT-PMP requests refused, by result code.", "result", s_natPmpResults, i => Volatile.Read(ref _natPmpRefused[i]));
         metrics.AddCounterFamily("pcp-refused", "PCP requests refused, by result code.", "result", s_pcpResults, i => Volatile.Read(ref _pcpRefused[i]));
+        metrics.AddCounter("upnp-searches", "UPnP SSDP M-SEARCH rounds sent.", () => UpnpSearches);
+        metrics.AddCounter("upnp-discoveries", "UPnP IGDs found (an SSDP answer whose description names a WAN connection service).", () => UpnpDiscoveries);
+        metrics.AddCounter("upnp-requests", "UPnP AddPortMapping requests sent.", () => Requests(GatewayProtocol.Upnp));
+        metrics.AddCounter("upnp-granted", "UPnP mappings added (renewals included).", () => Granted(GatewayProtocol.Upnp));
+        metrics.AddCounter("upnp-renewals", "UPnP mappings added again at half their lease.", () => Renewals(GatewayProtocol.Upnp));
+        metrics.AddCounter("upnp-deleted", "UPnP mappings deleted on stop (DeletePortMapping answered).", () => Deleted(GatewayProtocol.Upnp));
+        metrics.AddCounter("upnp-errors", "UPnP exchanges that failed without a UPnPError (no answer, bad HTTP, malformed XML).", () => UpnpErrors);
+        metrics.AddCounter("upnp-ignored", "SSDP datagrams that were no IGD search answer.", () => UpnpIgnored);
+        metrics.AddCounterFamily("upnp-refused", "UPnP actions refused, by UPnPError code.", "code", s_upnpErrors, i => Volatile.Read(ref _upnpRefused[i]));
         metrics.AddCounter("gateway-ignored", "Datagrams from the gateway that were no answer to the request sent (ignored).", () => Ignored);
     }
 }

@@ -5,4 +5,7 @@ public enum GatewayProtocol
 {
     Pcp,
     NatPmp,
+
+    /// <summary>UPnP IGD (SSDP and SOAP), asked last and only with --upnp.</summary>
+    Upnp,
 }

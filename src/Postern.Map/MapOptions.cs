@@ -47,8 +47,13 @@ public sealed record MapOptions
     /// when no server answers yet, instead of exiting with status 1.</summary>
     public bool KeepTrying { get; init; }
 
-    /// <summary>Who is asked for a mapping before STUN, in order (PCP, then NAT-PMP); empty for STUN only.</summary>
+    /// <summary>Who is asked for a mapping before STUN, in order (PCP, then NAT-PMP, then UPnP IGD
+    /// when --upnp is given); empty for STUN only.</summary>
     public IReadOnlyList<GatewayProtocol> GatewayProtocols { get; init; } = new[] { GatewayProtocol.Pcp, GatewayProtocol.NatPmp };
+
+    /// <summary>--upnp: UPnP IGD is asked after the other gateway protocols (and alone with
+    /// --gateway-protocols none).</summary>
+    public bool Upnp => GatewayProtocols.Contains(GatewayProtocol.Upnp);
 
     /// <summary>The gateway to ask; null for the IPv4 default route's gateway.</summary>
     public IPAddress? Gateway { get; init; }
@@ -66,6 +71,14 @@ public sealed record MapOptions
         if (Servers.Count == 0 && GatewayProtocols.Count == 0)
         {
             return "--server: at least one STUN server is needed (HOST[:PORT]) when no gateway protocol is asked";
+        }
+        if (Upnp && Bind.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return "--upnp: an IGD maps IPv4 ports, and --bind is IPv6";
+        }
+        if (Upnp && IPAddress.IsLoopback(Bind.Address))
+        {
+            return "--upnp: no gateway maps a loopback --bind";
         }
         if (Lease < TimeSpan.FromSeconds(MinLeaseSeconds) || Lease > TimeSpan.FromSeconds(MaxLeaseSeconds))
         {

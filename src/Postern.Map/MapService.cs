@@ -137,7 +137,7 @@ public sealed class MapService : IRole, IDisposable
                 if (_grant is { } grant && !_gatewayBehindNat)
                 {
                     return string.Create(CultureInfo.InvariantCulture,
-                        $"{current}; mapped by the gateway {HostEndpoint.Format(_gateway!.Gateway)} over {grant.ProtocolName}, lifetime {grant.Lifetime.TotalSeconds} s, renewed at half");
+                        $"{current}; mapped by the gateway {HostEndpoint.Format(grant.Server ?? _gateway!.Gateway)} over {grant.ProtocolName}, lifetime {grant.Lifetime.TotalSeconds} s, renewed at half");
                 }
                 return $"{current}; mapping {MapPolicy.Describe(_mapping)}, inbound {MapPolicy.Describe(_filtering)}" +
                        (MapPolicy.IsUsable(_mapping) ? "" : "; others cannot reach it, retrying") +
@@ -437,7 +437,7 @@ public sealed class MapService : IRole, IDisposable
         {
             Log.Notice(string.Create(CultureInfo.InvariantCulture,
                 $"gateway: {grant.ProtocolName} mapped {ProtocolName} {HostEndpoint.Format(grant.External)} -> {_gateway!.ClientAddress}:{Options.Bind.Port} " +
-                $"for {grant.Lifetime.TotalSeconds} s (asked {LeaseSeconds} s) by {HostEndpoint.Format(_gateway.Gateway)}"));
+                $"for {grant.Lifetime.TotalSeconds} s (asked {LeaseSeconds} s) by {HostEndpoint.Format(grant.Server ?? _gateway.Gateway)}"));
         }
         if (behindNat)
         {
@@ -451,7 +451,7 @@ public sealed class MapService : IRole, IDisposable
         var mapping = new Mapping(Options.Protocol, grant.External, new IPEndPoint(_gateway!.ClientAddress, Options.Bind.Port));
         // Stale STUN state goes: the gateway's mapping is explicit, open to every host.
         CloseChannels();
-        return Take(mapping, _gateway.Gateway, NatMapping.EndpointIndependent, NatFiltering.Open, null, null);
+        return Take(mapping, grant.Server ?? _gateway.Gateway, NatMapping.EndpointIndependent, NatFiltering.Open, null, null);
     }
 
     /// <summary>Whether an external address is on the Internet: not RFC 1918, shared (RFC 6598),

@@ -98,6 +98,12 @@ internal sealed class MapCommand
         DefaultValueFactory = _ => "pcp,natpmp",
     };
 
+    public Option<bool> Upnp { get; } = new("--upnp")
+    {
+        Description = "Also ask the gateway's UPnP Internet Gateway Device (SSDP search, then SOAP AddPortMapping of the bound port), " +
+                      "after the --gateway-protocols got no mapping; with --gateway-protocols none, UPnP alone. Off by default",
+    };
+
     public Option<IPAddress?> Gateway { get; } = new("--gateway", "-g")
     {
         Description = "The gateway to ask (PCP, NAT-PMP), an IPv4 address; the default route's gateway unless given",
@@ -118,12 +124,12 @@ internal sealed class MapCommand
     {
         var root = new RootCommand(
             "postern-map: keeps a port open behind NAT and says where it is. Asks the gateway for a mapping of --bind first " +
-            "(PCP, then NAT-PMP; renewed at half its lifetime, deleted on stop); when the gateway grants none, or is itself behind " +
+            "(PCP, then NAT-PMP, then UPnP IGD with --upnp; renewed at half its lifetime, deleted on stop); when the gateway grants none, or is itself behind " +
             "another NAT, learns the public address and port from STUN servers, keeps the mapping alive, checks it again every --check keepalives and on any error, verifies " +
             "that a host never contacted can reach it (RFC 5780), refuses a mapping that depends on the destination, and " +
             "runs --hook with NATMap's arguments whenever the public endpoint changes. Ready once the first mapping is known. " +
             "Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT stop, SIGUSR1 logs the counters.");
-        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, GatewayProtocols, Gateway, Lease, ForwardTo, KeepTrying, DryRun, Cleanup })
+        foreach (Option option in new Option[] { Udp, Tcp, Bind, Server, Hook, HookTimeout, Keepalive, Check, StunTimeout, GatewayProtocols, Upnp, Gateway, Lease, ForwardTo, KeepTrying, DryRun, Cleanup })
         {
             root.Options.Add(option);
         }
@@ -159,6 +165,10 @@ internal sealed class MapCommand
         if (!TryParseGatewayProtocols(result.GetValue(GatewayProtocols) ?? "", out List<GatewayProtocol> protocols, out problem))
         {
             return null;
+        }
+        if (result.GetValue(Upnp))
+        {
+            protocols.Add(GatewayProtocol.Upnp);
         }
         problem = null;
         return new MapOptions
@@ -198,7 +208,8 @@ internal sealed class MapCommand
             };
             if (protocol is not { } known)
             {
-                problem = $"--gateway-protocols: '{part.Trim()}' is not pcp, natpmp or none";
+                problem = $"--gateway-protocols: '{part.Trim()}' is not pcp, natpmp or none" +
+                          (part.Trim().Equals("upnp", StringComparison.OrdinalIgnoreCase) ? " (UPnP IGD is asked with --upnp)" : "");
                 return false;
             }
             if (protocols.Contains(known))

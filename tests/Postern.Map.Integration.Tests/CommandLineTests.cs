@@ -16,7 +16,9 @@ public sealed class CommandLineTests
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --lease 1", "--lease: 1 is out of range (2 to 86400 seconds)")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway 2001:db8::1", "--gateway: '2001:db8::1' is not an IPv4 address")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway 0.0.0.0", "--gateway: 0.0.0.0 is not a unicast IPv4 address")]
-    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway-protocols upnp", "--gateway-protocols: 'upnp' is not pcp, natpmp or none")]
+    [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway-protocols upnp", "--gateway-protocols: 'upnp' is not pcp, natpmp or none (UPnP IGD is asked with --upnp)")]
+    [InlineData("--udp --bind 127.0.0.1:40000 --server 203.0.113.10 --upnp", "--upnp: no gateway maps a loopback --bind")]
+    [InlineData("--udp --bind [::1]:40000 --server 203.0.113.10 --upnp", "--upnp: an IGD maps IPv4 ports, and --bind is IPv6")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10 --gateway-protocols pcp,pcp", "--gateway-protocols: 'pcp' is named twice")]
     [InlineData("--udp --bind 40000 --server 2001:db8::1", "--server: '2001:db8::1': put an IPv6 address in brackets")]
     [InlineData("--udp --bind 40000 --server 203.0.113.10:0", "--server: '0' is not a port")]
@@ -42,7 +44,7 @@ public sealed class CommandLineTests
     {
         CommandResult result = Shell.Run(Repository.Binary(Map.Binary), new[] { "--help" }, TimeSpan.FromSeconds(20));
         Assert.Equal(0, result.ExitCode);
-        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--gateway-protocols", "--gateway", "--lease", "--keep-trying", "--forward-to", "--dry-run", "--cleanup", "--metrics-listen" })
+        foreach (string flag in new[] { "--udp", "--tcp", "--bind", "--server", "--hook", "--hook-timeout", "--keepalive", "--check", "--stun-timeout", "--gateway-protocols", "--upnp", "--gateway", "--lease", "--keep-trying", "--forward-to", "--dry-run", "--cleanup", "--metrics-listen" })
         {
             Assert.Contains(flag, result.Output, StringComparison.Ordinal);
         }

@@ -10,7 +10,7 @@ namespace Postern.Map.Integration.Tests;
 /// the internet side (the relay host, never contacted) reaching the host's port through it. The
 /// NAT is plain MASQUERADE (a port-restricted cone): without the gateway's rule nothing from a
 /// stranger gets in, which the checks after each stop show.</summary>
-public sealed class GatewayTests
+public sealed partial class GatewayTests
 {
     private const string Hook = "echo HOOK";
 

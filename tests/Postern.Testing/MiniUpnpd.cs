@@ -16,8 +16,8 @@ namespace Postern.Testing;
 /// behind them otherwise (NAT-PMP "network failure"), and without an alternate address its own
 /// STUN test calls the NAT restrictive and disables forwarding.</item>
 /// </list>
-/// Its configuration, pid file and lease file live in a scratch directory; UPnP IGD (HTTP and SSDP
-/// multicast) is off. Disposing stops it (SIGTERM, then SIGKILL) and checks that it is gone; the
+/// Its configuration, pid file and lease file live in a scratch directory; UPnP IGD (HTTP on
+/// <see cref="HttpPort"/> and SSDP on the LAN interface) is on only with <see cref="MiniUpnpdOptions.Upnp"/>. Disposing stops it (SIGTERM, then SIGKILL) and checks that it is gone; the
 /// namespace's own disposal would end it too.</summary>
 public sealed class MiniUpnpd : IDisposable
 {
@@ -25,9 +25,13 @@ public sealed class MiniUpnpd : IDisposable
 
     public const int Port = 5351;
 
+    /// <summary>Its UPnP HTTP port (descriptions and SOAP control), with <see cref="MiniUpnpdOptions.Upnp"/>.</summary>
+    public const int HttpPort = 5000;
+
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ScratchDirectory _scratch = new("miniupnpd");
+    private readonly MiniUpnpdOptions _options;
     private readonly BackgroundProcess? _foreground;
     private bool _disposed;
 
@@ -35,6 +39,7 @@ public sealed class MiniUpnpd : IDisposable
     {
         Gateway = gateway;
         WanInterface = wan;
+        _options = options;
         ConfigPath = _scratch.Combine("miniupnpd.conf");
         PidPath = _scratch.Combine("miniupnpd.pid");
         LeasePath = _scratch.Combine("miniupnpd.leases");
@@ -112,6 +117,12 @@ public sealed class MiniUpnpd : IDisposable
             .ToArray();
     }
 
+    /// <summary>Debian's upnpc (miniupnpc) run in <paramref name="client"/> against this daemon's
+    /// description URL (<c>-u</c>: no SSDP search of its own), e.g. <c>-l</c> to list the mappings.</summary>
+    public CommandResult Upnpc(Netns client, string lanAddress, params string[] arguments) =>
+        client.Run(TimeSpan.FromSeconds(30), "upnpc",
+            new[] { "-u", $"http://{lanAddress}:{HttpPort.ToString(CultureInfo.InvariantCulture)}/rootDesc.xml" }.Concat(arguments).ToArray());
+
     /// <summary>Waits until <paramref name="done"/> holds for its rules; false after <paramref name="timeout"/>.</summary>
     public bool WaitRules(Func<MiniUpnpd, bool> done, TimeSpan timeout)
     {
@@ -152,8 +163,17 @@ public sealed class MiniUpnpd : IDisposable
         text.Append("ext_ifname=").Append(wan).Append('\n');
         text.Append("listening_ip=").Append(lan).Append('\n');
         text.Append("enable_natpmp=yes\n");
-        text.Append("enable_upnp=no\n");
-        text.Append("secure_mode=yes\n");
+        if (options.Upnp)
+        {
+            // SSDP on listening_ip's interface (it joins 239.255.255.250 there), HTTP on a fixed port.
+            text.Append("enable_upnp=yes\n");
+            text.Append("http_port=").Append(HttpPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        else
+        {
+            text.Append("enable_upnp=no\n");
+        }
+        text.Append(options.SecureMode ? "secure_mode=yes\n" : "secure_mode=no\n");
         text.Append("ext_perform_stun=yes\n");
         text.Append("ext_stun_host=").Append(stunServer).Append('\n');
         text.Append("ext_stun_port=3478\n");
@@ -181,6 +201,7 @@ public sealed class MiniUpnpd : IDisposable
             }
             // Bound to 5351 only once its STUN test enabled forwarding.
             if (Gateway.Run("ss", "-Hlun", "sport", "=", ":" + Port.ToString(CultureInfo.InvariantCulture)).Output.Trim().Length > 0 &&
+                (!_options.Upnp || Gateway.Run("ss", "-Hltn", "sport", "=", ":" + HttpPort.ToString(CultureInfo.InvariantCulture)).Output.Trim().Length > 0) &&
                 File.Exists(PidPath))
             {
                 return;
@@ -267,4 +288,11 @@ public sealed record MiniUpnpdOptions
     /// a denied internal port, logging each (28,000 lines in the first 25 s here), and answers no
     /// request meanwhile; without -d it answered NOT_AUTHORIZED at once.</summary>
     public bool Debug { get; init; } = true;
+
+    /// <summary>secure_mode: UPnP clients may map only to their own address. Off lets a test's
+    /// upnpc map a port to another LAN address (a mapping that another host holds).</summary>
+    public bool SecureMode { get; init; } = true;
+
+    /// <summary>UPnP IGD on (enable_upnp=yes): SSDP on the LAN interface, HTTP on <see cref="MiniUpnpd.HttpPort"/>.</summary>
+    public bool Upnp { get; init; }
 }
