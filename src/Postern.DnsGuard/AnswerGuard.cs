@@ -116,7 +116,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
                 NfqPacket descriptor = packets[i];
                 if ((uint)descriptor.PayloadOffset > (uint)buffer.Length || (uint)descriptor.PayloadLength > (uint)(buffer.Length - descriptor.PayloadOffset))
                 {
-                    Counters.CountUnreadable(fragment: false);
+                    Counters.CountUnreadable();
                     verdicts[i] = Interop.Interop.NF_ACCEPT;
                     continue;
                 }
@@ -128,7 +128,7 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
                 }
                 catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException)
                 {
-                    Counters.CountUnreadable(fragment: false);
+                    Counters.CountUnreadable();
                     verdicts[i] = Interop.Interop.NF_ACCEPT;
                 }
             }
@@ -142,7 +142,14 @@ public sealed class AnswerGuard : IQueueBatchHandler, IHeldVerdicts
         {
             // A first fragment (the rules' port match takes no other): this gateway does not
             // reassemble (no conntrack here), so no fragment holds the whole message.
-            Counters.CountUnreadable(error == UdpPacketError.Fragment);
+            if (error == UdpPacketError.Fragment)
+            {
+                Counters.CountFragment();
+            }
+            else
+            {
+                Counters.CountUnreadable();
+            }
             return Interop.Interop.NF_ACCEPT;
         }
         ReadOnlySpan<byte> payload = udp.Payload(packet);

@@ -77,17 +77,8 @@ public sealed class GuardCounters
     internal void CountQuery() => _queries++;
     internal void CountUnreadableQuery() => _queriesUnreadable++;
     internal void CountRttRelearned() => _rttRelearned++;
-    internal void CountUnreadable(bool fragment)
-    {
-        if (fragment)
-        {
-            _fragments++;
-        }
-        else
-        {
-            _unreadable++;
-        }
-    }
+    internal void CountUnreadable() => _unreadable++;
+    internal void CountFragment() => _fragments++;
     internal void CountAnswer() => _answers++;
     internal void CountAccepted() => _accepted++;
     internal void CountWon(long waitedMicroseconds)

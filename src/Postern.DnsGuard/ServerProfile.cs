@@ -140,9 +140,7 @@ public sealed class ServerProfile
                 SmoothedRtt = Math.Max(1, _unrivalledSum / _unrivalled);
                 RttRelearned++;
                 relearned = true;
-                _unrivalled = 0;
-                _unrivalledMin = long.MaxValue;
-                _unrivalledSum = 0;
+                ResetStreak();
             }
         }
         return relearned;
@@ -154,6 +152,11 @@ public sealed class ServerProfile
     public void ResetUnrivalled()
     {
         _early.Clear();
+        ResetStreak();
+    }
+
+    private void ResetStreak()
+    {
         _unrivalled = 0;
         _unrivalledMin = long.MaxValue;
         _unrivalledSum = 0;
